@@ -1,0 +1,147 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {Config, type Property} from '../core/config.js'
+import {openStore, stateHome, type Store} from '../core/store/index.js'
+import {ExitCode, reportError} from './exit-codes.js'
+import {parseFormat, render} from './format.js'
+import {isVerbosity, Output, wantsColor, type Verbosity} from './output.js'
+import {Prompter} from './prompts.js'
+import {UsageError} from './usage-error.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * The base of every mtlsctl command. A command implements `execute()`, which calls the engine
+ * and returns its result; this class owns the global flags, renders the result in the chosen
+ * --format on stdout, and turns any error into `ERROR: (mtlsctl.topic.verb) ...` on stderr and
+ * a documented exit code.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static baseFlags = {
+    format: Flags.string({
+      description: 'Output format: json, yaml, value(f1,f2), table(f1,f2) or csv(f1,f2).',
+      helpGroup: 'GLOBAL',
+      helpValue: 'FORMAT',
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'Disable all interactive prompts: use defaults, or fail when a value is missing.',
+      helpGroup: 'GLOBAL',
+    }),
+    verbosity: Flags.string({
+      description: 'Messages on stderr: debug, info, warning (default), error or none.',
+      helpGroup: 'GLOBAL',
+      helpValue: 'LEVEL',
+    }),
+    color: Flags.boolean({
+      allowNo: true,
+      description: 'Colour output (default: only on a terminal; NO_COLOR also disables it).',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  /** The readable default format of the command's result, e.g. `table(name,state)`. */
+  static defaultFormat = 'yaml'
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  protected out: Output = new Output('warning', false)
+  protected prompter!: Prompter
+  protected settings!: Config
+  private storeInstance?: Store
+
+  /** Does the work; the returned value is rendered on stdout (nothing when undefined). */
+  protected abstract execute(): Promise<unknown>
+
+  /** A readable rendering for the default format; undefined falls back to `defaultFormat`. */
+  protected renderDefault(_result: unknown): string | undefined {
+    return undefined
+  }
+
+  public async init(): Promise<void> {
+    await super.init()
+    this.settings = new Config(stateHome())
+    const ctor = this.ctor as typeof BaseCommand
+    const {args, flags} = await this.parse({
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      args: ctor.args,
+      strict: ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+    const verbosity = this.property('verbosity', this.flags.verbosity)?.value ?? 'warning'
+    if (!isVerbosity(verbosity)) {
+      throw new UsageError(`Invalid --verbosity "${verbosity}": use debug, info, warning, error or none.`)
+    }
+    this.out = new Output(verbosity as Verbosity, wantsColor(this.flags.color, process.stdout))
+    this.prompter = new Prompter(!this.flags.quiet && process.stdin.isTTY === true)
+  }
+
+  public async run(): Promise<unknown> {
+    const result = await this.execute()
+    if (result === undefined) return undefined
+    const chosen = this.property('format', this.flags.format)?.value
+    if (chosen === undefined) {
+      const readable = this.renderDefault(result)
+      if (readable !== undefined) {
+        this.out.result(readable)
+        return undefined
+      }
+    }
+    const spec = parseFormat(chosen ?? (this.ctor as typeof BaseCommand).defaultFormat)
+    const bold = this.out.color ? (await import('chalk')).default.bold : undefined
+    this.out.result(await render(result, spec, {bold}))
+    // Returned values are not handed to oclif: it would print them itself.
+    return undefined
+  }
+
+  protected async catch(error: Interfaces.CommandError): Promise<void> {
+    const report = reportError(error)
+    if (report.exitCode === ExitCode.OK) throw error // oclif's --help/--version paths.
+    const path = `mtlsctl.${(this.id ?? 'unknown').replaceAll(':', '.').replaceAll(' ', '.')}`
+    const useColor = wantsColor(this.flags?.color, process.stderr)
+    const prefix = useColor ? (await import('chalk')).default.red('ERROR:') : 'ERROR:'
+    // Errors are shown even at --verbosity=none: an exit code alone explains nothing.
+    process.stderr.write(`${prefix} (${path}) ${report.message}\n`)
+    if (report.hint) process.stderr.write(`${report.hint}\n`)
+    if (this.out.verbosity === 'debug' && error instanceof Error && error.stack) {
+      process.stderr.write(`${error.stack}\n`)
+    }
+    process.exitCode = report.exitCode
+  }
+
+  // -- shared helpers for commands ---------------------------------------------------------
+
+  protected get store(): Store {
+    this.storeInstance ??= openStore()
+    return this.storeInstance
+  }
+
+  /** A property's value: flag, then MTLSCTL_<NAME>, then the config file. */
+  protected property(name: Property, flagValue: string | undefined) {
+    if (flagValue !== undefined && flagValue !== '') return {value: flagValue, source: 'flag' as const}
+    return this.settings.resolve(name)
+  }
+
+  /** The organization, asked for on a terminal when it is not given anywhere. */
+  protected async organization(flagValue: string | undefined): Promise<string> {
+    const resolved = this.property('organization', flagValue)
+    if (resolved && resolved.source !== 'flag') this.out.status(`Using Apigee organization '${resolved.value}'`)
+    return this.prompter.require(resolved?.value, {
+      flag: 'organization',
+      message: 'Apigee organization:',
+      hint: 'Give --organization ORG, set MTLSCTL_ORGANIZATION, or run `mtlsctl config set organization ORG`.',
+    })
+  }
+
+  protected async environment(flagValue: string | undefined): Promise<string> {
+    const resolved = this.property('environment', flagValue)
+    return this.prompter.require(resolved?.value, {
+      flag: 'environment',
+      message: 'Apigee environment:',
+      hint: 'Give --environment ENV, set MTLSCTL_ENVIRONMENT, or run `mtlsctl config set environment ENV`.',
+    })
+  }
+}

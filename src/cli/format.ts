@@ -1,0 +1,120 @@
+import {UsageError} from './usage-error.js'
+
+/**
+ * gcloud's --format, the subset operators use in scripts:
+ *   json | yaml | value(f1,f2) | table(f1,f2) | csv(f1,f2)
+ * Fields are dotted paths into the result (`metadata.state`). value() prints rows of
+ * tab-separated values without a header; lists are joined with ';' and booleans print as
+ * True/False, as gcloud (Python) prints them, so `--format='value(done)'` gives `True`.
+ */
+export type FormatKind = 'json' | 'yaml' | 'value' | 'table' | 'csv'
+
+export interface FormatSpec {
+  kind: FormatKind
+  fields: string[]
+}
+
+const SPEC = /^(json|yaml|value|table|csv)(?:\[[^\]]*\])?(?:\(([^()]*)\))?$/
+
+export function parseFormat(text: string): FormatSpec {
+  const match = SPEC.exec(text.trim())
+  if (!match) {
+    throw new UsageError(
+      `Invalid --format "${text}": use json, yaml, value(f1,f2), table(f1,f2) or csv(f1,f2).`,
+    )
+  }
+  const kind = match[1] as FormatKind
+  const fields = (match[2] ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '')
+  if (kind === 'value' && fields.length === 0) {
+    throw new UsageError(`--format=value needs fields, e.g. value(name).`)
+  }
+  return {kind, fields}
+}
+
+export function pick(record: unknown, field: string): unknown {
+  let current: unknown = record
+  for (const key of field.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined
+    current = (current as Record<string, unknown>)[key]
+  }
+  return current
+}
+
+function scalar(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  if (typeof value === 'boolean') return value ? 'True' : 'False'
+  if (Array.isArray(value)) return value.map(scalar).join(';')
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${scalar(v)}`)
+      .join(';')
+  }
+  return String(value)
+}
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+function header(field: string): string {
+  const last = field.split('.').pop() ?? field
+  return last.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
+}
+
+function defaultFields(rows: unknown[]): string[] {
+  const fields: string[] = []
+  for (const row of rows) {
+    if (row && typeof row === 'object' && !Array.isArray(row)) {
+      for (const key of Object.keys(row)) if (!fields.includes(key)) fields.push(key)
+    }
+  }
+  return fields
+}
+
+export interface RenderOptions {
+  /** Bold table headers (only when stdout is a colour terminal). */
+  bold?: (text: string) => string
+}
+
+/** Renders a command result. A list result (array) prints one row or document per item. */
+export async function render(result: unknown, spec: FormatSpec, options: RenderOptions = {}): Promise<string> {
+  const rows = Array.isArray(result) ? result : [result]
+  switch (spec.kind) {
+    case 'json': {
+      return JSON.stringify(result, null, 2) + '\n'
+    }
+    case 'yaml': {
+      const {stringify} = await import('yaml')
+      const docs = rows.map((r) => stringify(r, {lineWidth: 0}))
+      return Array.isArray(result) ? docs.map((d) => `---\n${d}`).join('') : docs.join('')
+    }
+    case 'value': {
+      return rows.map((r) => spec.fields.map((f) => scalar(pick(r, f))).join('\t') + '\n').join('')
+    }
+    case 'csv': {
+      const fields = spec.fields.length > 0 ? spec.fields : defaultFields(rows)
+      const lines = [fields.join(','), ...rows.map((r) => fields.map((f) => csvCell(scalar(pick(r, f)))).join(','))]
+      return lines.join('\n') + '\n'
+    }
+    case 'table': {
+      if (rows.length === 0) return ''
+      const fields = spec.fields.length > 0 ? spec.fields : defaultFields(rows)
+      const table = [fields.map(header), ...rows.map((r) => fields.map((f) => scalar(pick(r, f))))]
+      const widths = fields.map((_, i) => Math.max(...table.map((line) => line[i].length)))
+      return (
+        table
+          .map((line, n) => {
+            const text = line
+              .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i])))
+              .join('  ')
+              .trimEnd()
+            return n === 0 && options.bold ? options.bold(text) : text
+          })
+          .join('\n') + '\n'
+      )
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import {UsageError} from './usage-error.js'
+
+/**
+ * Asking for what was not given. On a terminal (stdin a TTY, no --quiet) a missing value is
+ * asked for with @inquirer/prompts, drawn on stderr so stdout stays clean, secrets masked.
+ * Otherwise a missing value is a usage error (exit 2) that names the flag.
+ */
+export interface Missing {
+  /** `--organization` style flag name, or an argument name like `ENV`. */
+  flag?: string
+  arg?: string
+  /** The question on a terminal. */
+  message: string
+  secret?: boolean
+  /** How else it can be given (env var, config property). */
+  hint?: string
+}
+
+export class Prompter {
+  constructor(readonly interactive: boolean) {}
+
+  async require(value: string | undefined, missing: Missing): Promise<string> {
+    if (value !== undefined && value !== '') return value
+    const what = missing.flag ? `flag --${missing.flag}` : `argument ${missing.arg}`
+    if (!this.interactive) throw new UsageError(`Missing required ${what}.`, missing.hint)
+    const answer = await this.ask(missing.message, missing.secret ?? false)
+    if (answer === '') throw new UsageError(`Missing required ${what}.`, missing.hint)
+    return answer
+  }
+
+  async ask(message: string, secret: boolean): Promise<string> {
+    const {input, password} = await import('@inquirer/prompts')
+    const context = {output: process.stderr}
+    return secret
+      ? password({message, mask: '*'}, context)
+      : input({message}, context)
+  }
+
+  /**
+   * Asks to go on. Without a terminal, or with --quiet, the default answer is taken, as gcloud
+   * does; `cancelled` is thrown when the user says no.
+   */
+  async confirm(message: string, defaultAnswer = true): Promise<boolean> {
+    if (!this.interactive) return defaultAnswer
+    const {confirm} = await import('@inquirer/prompts')
+    return confirm({message, default: defaultAnswer}, {output: process.stderr})
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The state store: where every resource lives. Resources are JSON documents addressed by their
+ * Apigee resource name (`organizations/acme/environments/dev`); a resource may carry named
+ * blobs (a certificate, a private key, an archive zip). The interface is what commands and
+ * engine modules see, so another backend can replace the folder without touching them.
+ */
+export interface BlobOptions {
+  /** Secret blobs (private keys) are written 0600 and never listed. */
+  secret?: boolean
+}
+
+export interface Blob extends BlobOptions {
+  data: Buffer | string
+}
+
+export interface Store {
+  /** A human-readable description of where the state lives (a folder path for the default). */
+  readonly location: string
+  get<T>(name: string): Promise<T | undefined>
+  /** Documents directly under a collection, e.g. `organizations/acme/environments`, sorted by id. */
+  list<T>(collection: string): Promise<T[]>
+  /** Ids directly under a collection, sorted. */
+  ids(collection: string): Promise<string[]>
+  /** Writes a document atomically: readers see the old or the new version, never a mix. */
+  put(name: string, doc: unknown): Promise<void>
+  /**
+   * Creates a resource with its blobs, all or nothing: returns false (and writes nothing) when
+   * the resource exists. Leftovers under the name from an interrupted delete are cleared.
+   */
+  create(name: string, doc: unknown, blobs?: Record<string, Blob>): Promise<boolean>
+  /** Removes a document, its blobs and everything below it. Returns false when it did not exist. */
+  delete(name: string): Promise<boolean>
+  getBlob(name: string, part: string): Promise<Buffer | undefined>
+  putBlob(name: string, part: string, data: Buffer | string, options?: BlobOptions): Promise<void>
+  /** Runs fn holding the store's inter-process lock: use it for every read-modify-write. */
+  withLock<T>(fn: () => Promise<T>): Promise<T>
+}

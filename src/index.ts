@@ -1,0 +1,23 @@
+/**
+ * Every command, by id. oclif's "explicit" discovery reads this map, so the whole CLI can be
+ * bundled into one file and nothing is looked up on disk at start-up.
+ */
+import ConfigGet from './commands/config/get.js'
+import ConfigList from './commands/config/list.js'
+import ConfigSet from './commands/config/set.js'
+import ConfigUnset from './commands/config/unset.js'
+import EnvironmentsCreate from './commands/environments/create.js'
+import EnvironmentsDelete from './commands/environments/delete.js'
+import EnvironmentsDescribe from './commands/environments/describe.js'
+import EnvironmentsList from './commands/environments/list.js'
+
+export const COMMANDS = {
+  'config:get': ConfigGet,
+  'config:list': ConfigList,
+  'config:set': ConfigSet,
+  'config:unset': ConfigUnset,
+  'environments:create': EnvironmentsCreate,
+  'environments:delete': EnvironmentsDelete,
+  'environments:describe': EnvironmentsDescribe,
+  'environments:list': EnvironmentsList,
+}

@@ -1,0 +1,2 @@
+// Entry point of background workers (archive deployments run here in a later issue).
+export {}
