@@ -1,0 +1,51 @@
+import {spawn} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const BIN = path.join(ROOT, 'bin', 'run.js')
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  /** State folder (MTLSCTL_HOME). */
+  home?: string
+  cwd?: string
+  env?: Record<string, string | undefined>
+  /** Written to stdin; stdin is a pipe (not a TTY) either way. */
+  input?: string
+}
+
+/** Runs the built CLI as a user would: a child process, stdin not a TTY. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...options.env}
+    for (const key of Object.keys(env)) {
+      if (key.startsWith('MTLSCTL_') && !(options.env && key in options.env)) delete env[key]
+    }
+    if (options.home) env.MTLSCTL_HOME = options.home
+    const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env, stdio: 'pipe'})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code, stdout, stderr}))
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** A fresh temporary folder, removed by the caller's afterEach/afterAll via `rmTemp`. */
+export function tempDir(prefix = 'mtlsctl-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export function rmTemp(dir: string): void {
+  fs.rmSync(dir, {recursive: true, force: true})
+}
