@@ -2,7 +2,6 @@
 // (one file, so start-up reads one module instead of hundreds), and regenerates
 // oclif.manifest.json.
 import {execFileSync} from 'node:child_process'
-import {rmSync} from 'node:fs'
 import {build} from 'esbuild'
 
 const run = (cmd, args) => execFileSync(cmd, args, {stdio: 'inherit'})
@@ -22,7 +21,6 @@ const external = [
 ]
 
 run('npx', ['tsc', '-p', '.', '--noEmit'])
-rmSync('dist', {recursive: true, force: true})
 await build({
   entryPoints: {mtlsctl: 'src/main.ts', worker: 'src/worker.ts'},
   bundle: true,

@@ -1,0 +1,35 @@
+import {describe, expect, it} from 'vitest'
+
+import {parseFormat, render} from '../../src/cli/format.js'
+import {UsageError} from '../../src/cli/usage-error.js'
+
+const rows = [
+  {name: 'a', done: true, metadata: {state: 'FINISHED'}, tags: ['x', 'y']},
+  {name: 'b,c', done: false, metadata: {state: 'IN_PROGRESS'}, tags: []},
+]
+
+describe('--format', () => {
+  it('parses the gcloud forms and refuses others', () => {
+    expect(parseFormat('table(name, metadata.state)')).toEqual({kind: 'table', fields: ['name', 'metadata.state']})
+    expect(parseFormat('json')).toEqual({kind: 'json', fields: []})
+    for (const bad of ['xml', 'value', 'value()', 'table(a', 'json(']) expect(() => parseFormat(bad)).toThrow(UsageError)
+  })
+
+  it('value prints tab-separated fields, Python booleans and ;-joined lists', async () => {
+    expect(await render(rows, parseFormat('value(name,done,metadata.state,tags)'))).toBe('a\tTrue\tFINISHED\tx;y\nb,c\tFalse\tIN_PROGRESS\t\n')
+  })
+
+  it('csv quotes cells and prints a header', async () => {
+    expect(await render(rows, parseFormat('csv(name,done)'))).toBe('name,done\na,True\n"b,c",False\n')
+  })
+
+  it('table aligns columns under upper-case headers', async () => {
+    expect(await render(rows, parseFormat('table(name,metadata.state)'))).toBe('NAME  STATE\na     FINISHED\nb,c   IN_PROGRESS\n')
+    expect(await render([], parseFormat('table(name)'))).toBe('')
+  })
+
+  it('json and yaml print the whole result', async () => {
+    expect(JSON.parse(await render(rows[0], parseFormat('json')))).toEqual(rows[0])
+    expect(await render(rows[0], parseFormat('yaml'))).toBe('name: a\ndone: true\nmetadata:\n  state: FINISHED\ntags:\n  - x\n  - y\n')
+  })
+})
