@@ -10,6 +10,14 @@ import EnvironmentsCreate from './commands/environments/create.js'
 import EnvironmentsDelete from './commands/environments/delete.js'
 import EnvironmentsDescribe from './commands/environments/describe.js'
 import EnvironmentsList from './commands/environments/list.js'
+import KeystoresCreate from './commands/keystores/create.js'
+import KeystoresDelete from './commands/keystores/delete.js'
+import KeystoresList from './commands/keystores/list.js'
+import ReferencesCreate from './commands/references/create.js'
+import ReferencesDelete from './commands/references/delete.js'
+import ReferencesDescribe from './commands/references/describe.js'
+import ReferencesList from './commands/references/list.js'
+import ReferencesUpdate from './commands/references/update.js'
 
 export const COMMANDS = {
   'config:get': ConfigGet,
@@ -20,4 +28,12 @@ export const COMMANDS = {
   'environments:delete': EnvironmentsDelete,
   'environments:describe': EnvironmentsDescribe,
   'environments:list': EnvironmentsList,
+  'keystores:create': KeystoresCreate,
+  'keystores:delete': KeystoresDelete,
+  'keystores:list': KeystoresList,
+  'references:create': ReferencesCreate,
+  'references:delete': ReferencesDelete,
+  'references:describe': ReferencesDescribe,
+  'references:list': ReferencesList,
+  'references:update': ReferencesUpdate,
 }

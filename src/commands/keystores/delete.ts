@@ -1,0 +1,27 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {deleteKeystore, getKeystore} from '../../core/keystores.js'
+
+export default class KeystoresDelete extends BaseCommand<typeof KeystoresDelete> {
+  static summary = 'Delete a keystore and every alias in it.'
+  static examples = ['<%= config.bin %> keystores delete mtls_keystore --organization myorg --environment dev --quiet']
+  static args = {name: Args.string({description: 'Keystore name.'})}
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
+    const keystore = await getKeystore(this.store, org, env, name)
+    const holds = keystore.aliases.length === 0 ? '' : ` and its ${keystore.aliases.length} alias(es)`
+    if (!(await this.prompter.confirm(`Keystore [${name}]${holds} will be deleted. Do you want to continue?`))) {
+      this.out.status('Nothing deleted.')
+      return undefined
+    }
+    await deleteKeystore(this.store, org, env, name)
+    this.out.status(`Deleted keystore [${name}].`)
+    return undefined
+  }
+}

@@ -1,0 +1,16 @@
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {listKeystores} from '../../core/keystores.js'
+
+export default class KeystoresList extends BaseCommand<typeof KeystoresList> {
+  static summary = 'List the keystores of an environment.'
+  static examples = ['<%= config.bin %> keystores list --organization myorg --environment dev']
+  static defaultFormat = 'value(name)'
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    return (await listKeystores(this.store, org, env)).map((name) => ({name}))
+  }
+}

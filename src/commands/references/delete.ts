@@ -1,0 +1,21 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {deleteReference} from '../../core/references.js'
+
+export default class ReferencesDelete extends BaseCommand<typeof ReferencesDelete> {
+  static summary = 'Delete a reference.'
+  static examples = ['<%= config.bin %> references delete mtls_ref --organization myorg --environment dev']
+  static args = {name: Args.string({description: 'Reference name.'})}
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Reference name:'})
+    await deleteReference(this.store, org, env, name)
+    this.out.status(`Deleted reference [${name}].`)
+    return undefined
+  }
+}
