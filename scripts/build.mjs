@@ -13,6 +13,7 @@ const external = [
   'yaml',
   '@inquirer/prompts',
   'proper-lockfile',
+  'fflate',
   'chalk',
   '@oclif/plugin-*',
   'esbuild',

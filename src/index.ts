@@ -2,6 +2,14 @@
  * Every command, by id. oclif's "explicit" discovery reads this map, so the whole CLI can be
  * bundled into one file and nothing is looked up on disk at start-up.
  */
+import ArchivesDelete from './commands/archives/delete.js'
+import ArchivesDeploy from './commands/archives/deploy.js'
+import ArchivesDescribe from './commands/archives/describe.js'
+import ArchivesList from './commands/archives/list.js'
+import ArchivesValidate from './commands/archives/validate.js'
+import OperationsDescribe from './commands/operations/describe.js'
+import OperationsList from './commands/operations/list.js'
+import OperationsWait from './commands/operations/wait.js'
 import ConfigGet from './commands/config/get.js'
 import ConfigList from './commands/config/list.js'
 import ConfigSet from './commands/config/set.js'
@@ -20,6 +28,14 @@ import ReferencesList from './commands/references/list.js'
 import ReferencesUpdate from './commands/references/update.js'
 
 export const COMMANDS = {
+  'archives:delete': ArchivesDelete,
+  'archives:deploy': ArchivesDeploy,
+  'archives:describe': ArchivesDescribe,
+  'archives:list': ArchivesList,
+  'archives:validate': ArchivesValidate,
+  'operations:describe': OperationsDescribe,
+  'operations:list': OperationsList,
+  'operations:wait': OperationsWait,
   'config:get': ConfigGet,
   'config:list': ConfigList,
   'config:set': ConfigSet,

@@ -81,20 +81,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public async run(): Promise<unknown> {
     const result = await this.execute()
-    if (result === undefined) return undefined
+    if (result !== undefined) await this.emit(result)
+    // Nothing is handed back to oclif: it would print it itself.
+    return undefined
+  }
+
+  /** Renders a result on stdout in the chosen --format (or the command's readable default). */
+  protected async emit(result: unknown): Promise<void> {
     const chosen = this.property('format', this.flags.format)?.value
     if (chosen === undefined) {
       const readable = this.renderDefault(result)
       if (readable !== undefined) {
         this.out.result(readable)
-        return undefined
+        return
       }
     }
     const spec = parseFormat(chosen ?? (this.ctor as typeof BaseCommand).defaultFormat)
     const bold = this.out.color ? (await import('chalk')).default.bold : undefined
     this.out.result(await render(result, spec, {bold}))
-    // Returned values are not handed to oclif: it would print them itself.
-    return undefined
   }
 
   protected async catch(error: Interfaces.CommandError): Promise<void> {

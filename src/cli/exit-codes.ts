@@ -1,4 +1,5 @@
 import {isMtlsError} from '../core/errors.js'
+import {OperationFailed} from './operation-failed.js'
 import {UsageError} from './usage-error.js'
 
 /** mtlsctl's exit codes (documented in the README). */
@@ -24,6 +25,9 @@ export interface ErrorReport {
 export function reportError(error: unknown): ErrorReport {
   if (isMtlsError(error)) {
     return {exitCode: ExitCode.ERROR, message: `${error.status}: ${error.message}`, hint: error.hint}
+  }
+  if (error instanceof OperationFailed) {
+    return {exitCode: ExitCode.ERROR, message: error.message}
   }
   if (error instanceof UsageError) {
     return {exitCode: ExitCode.USAGE, message: error.message, hint: error.hint}

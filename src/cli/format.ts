@@ -12,7 +12,11 @@ export type FormatKind = 'json' | 'yaml' | 'value' | 'table' | 'csv'
 export interface FormatSpec {
   kind: FormatKind
   fields: string[]
+  /** Column headers given as `field:label='TEXT'` (table only). */
+  labels?: Record<string, string>
 }
+
+export const YAML_OPTIONS = {lineWidth: 0, singleQuote: true, sortMapEntries: true} as const
 
 const SPEC = /^(json|yaml|value|table|csv)(?:\[[^\]]*\])?(?:\(([^()]*)\))?$/
 
@@ -24,14 +28,21 @@ export function parseFormat(text: string): FormatSpec {
     )
   }
   const kind = match[1] as FormatKind
+  const labels: Record<string, string> = {}
   const fields = (match[2] ?? '')
     .split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '')
+    .map((f) => {
+      const labelled = /^([^:]+):label=(?:'([^']*)'|"([^"]*)"|(.*))$/.exec(f)
+      if (!labelled) return f
+      labels[labelled[1].trim()] = labelled[2] ?? labelled[3] ?? labelled[4]
+      return labelled[1].trim()
+    })
   if (kind === 'value' && fields.length === 0) {
     throw new UsageError(`--format=value needs fields, e.g. value(name).`)
   }
-  return {kind, fields}
+  return Object.keys(labels).length > 0 ? {kind, fields, labels} : {kind, fields}
 }
 
 export function pick(record: unknown, field: string): unknown {
@@ -88,7 +99,8 @@ export async function render(result: unknown, spec: FormatSpec, options: RenderO
     }
     case 'yaml': {
       const {stringify} = await import('yaml')
-      const docs = rows.map((r) => stringify(r, {lineWidth: 0}))
+      // gcloud prints YAML as PyYAML does: keys sorted, strings in single quotes when quoted.
+      const docs = rows.map((r) => stringify(r, YAML_OPTIONS))
       return Array.isArray(result) ? docs.map((d) => `---\n${d}`).join('') : docs.join('')
     }
     case 'value': {
@@ -102,7 +114,7 @@ export async function render(result: unknown, spec: FormatSpec, options: RenderO
     case 'table': {
       if (rows.length === 0) return ''
       const fields = spec.fields.length > 0 ? spec.fields : defaultFields(rows)
-      const table = [fields.map(header), ...rows.map((r) => fields.map((f) => scalar(pick(r, f))))]
+      const table = [fields.map((f) => spec.labels?.[f] ?? header(f)), ...rows.map((r) => fields.map((f) => scalar(pick(r, f))))]
       const widths = fields.map((_, i) => Math.max(...table.map((line) => line[i].length)))
       return (
         table

@@ -43,12 +43,12 @@ describe('environments (built CLI)', () => {
     expect((await list('csv(name,state)')).stdout).toBe('name,state\ndev,ACTIVE\nprod,ACTIVE\n')
     expect((await list('table(name,apiProxyType)')).stdout).toBe('NAME  API_PROXY_TYPE\ndev   CONFIGURABLE\nprod  CONFIGURABLE\n')
     const yaml = (await list('yaml')).stdout
-    expect(yaml).toMatch(/^---\nname: dev\n[\s\S]*---\nname: prod\n/)
+    expect(yaml).toMatch(/^---\napiProxyType: CONFIGURABLE\n[\s\S]*name: dev\n[\s\S]*---\n[\s\S]*name: prod\n/)
 
     const describe = (format: string) =>
       runCli(['environments', 'describe', 'dev', '--organization', 'acme', '--format', format], {home})
     expect(JSON.parse((await describe('json')).stdout)).toMatchObject({name: 'dev', state: 'ACTIVE'})
-    expect((await describe('yaml')).stdout).toMatch(/^name: dev\napiProxyType: CONFIGURABLE\n/)
+    expect((await describe('yaml')).stdout).toMatch(/^apiProxyType: CONFIGURABLE\ncreatedAt: '\d+'\ndeploymentType: ARCHIVE\nlastModifiedAt: '\d+'\nname: dev\nstate: ACTIVE\n$/)
     expect((await describe('value(name,state)')).stdout).toBe('dev\tACTIVE\n')
     expect((await describe('table(name,state)')).stdout).toBe('NAME  STATE\ndev   ACTIVE\n')
     expect((await describe('csv(name,deploymentType)')).stdout).toBe('name,deploymentType\ndev,ARCHIVE\n')

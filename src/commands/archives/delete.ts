@@ -1,0 +1,27 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {deleteArchiveDeployment, getArchiveDeployment} from '../../core/archives/deployments.js'
+
+export default class ArchivesDelete extends BaseCommand<typeof ArchivesDelete> {
+  static summary = 'Delete an archive deployment.'
+  static examples = ['<%= config.bin %> archives delete afjq46noszlmmgt3uh --organization myorg --environment dev --quiet']
+  static args = {id: Args.string({description: 'Archive deployment id.'})}
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const id = await this.prompter.require(this.args.id, {arg: 'ARCHIVE_ID', message: 'Archive deployment id:'})
+    await getArchiveDeployment(this.store, org, env, id)
+    this.out.status(`Archive deployment [${id}] will be deleted.`)
+    if (!(await this.prompter.confirm('Do you want to continue?'))) {
+      this.out.status('Nothing deleted.')
+      return undefined
+    }
+    await deleteArchiveDeployment(this.store, org, env, id)
+    this.out.status(`Archive deployment [${id}] deleted.`)
+    return undefined
+  }
+}

@@ -1,0 +1,19 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {getArchiveDeployment} from '../../core/archives/deployments.js'
+
+export default class ArchivesDescribe extends BaseCommand<typeof ArchivesDescribe> {
+  static summary = 'Describe an archive deployment.'
+  static examples = ['<%= config.bin %> archives describe afjq46noszlmmgt3uh --organization myorg --environment dev']
+  static args = {id: Args.string({description: 'Archive deployment id.'})}
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const id = await this.prompter.require(this.args.id, {arg: 'ARCHIVE_ID', message: 'Archive deployment id:'})
+    return getArchiveDeployment(this.store, org, env, id)
+  }
+}

@@ -1,0 +1,17 @@
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {listArchiveDeployments} from '../../core/archives/deployments.js'
+
+export default class ArchivesList extends BaseCommand<typeof ArchivesList> {
+  static summary = 'List archive deployments, newest first, with their operation status.'
+  static examples = ['<%= config.bin %> archives list --organization myorg --environment dev']
+  static defaultFormat =
+    "table(archiveId:label='ARCHIVE ID',environment:label=ENVIRONMENT,deployedAt:label='DEPLOYED AT',labels:label=LABELS,operationStatus:label='OPERATION STATUS')"
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    return listArchiveDeployments(this.store, org, env)
+  }
+}

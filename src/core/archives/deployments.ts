@@ -1,0 +1,209 @@
+import {randomBytes} from 'node:crypto'
+
+import {getEnvironment} from '../environments.js'
+import {failedPrecondition, invalidArgument, MtlsError, notFound} from '../errors.js'
+import {archiveDeploymentName, checkId, envName} from '../names.js'
+import {
+  createOperation,
+  finishOperation,
+  getOperation,
+  type Operation,
+} from '../operations.js'
+import type {Store} from '../store/index.js'
+import {unzipArchive} from './source.js'
+import {validateArchive, type ValidationResult} from './validate.js'
+
+/** Apigee v1 `ArchiveDeployment`. */
+export interface ArchiveDeployment {
+  name: string
+  gcsUri?: string
+  createdAt: string
+  updatedAt: string
+  labels?: Record<string, string>
+  operation: string
+}
+
+/** gcloud's OPERATION STATUS column. */
+export type DeploymentStatus = 'Deployed' | 'In Progress' | 'Failed' | 'Not Found' | 'Unknown'
+
+export interface ArchiveDeploymentRow {
+  archiveId: string
+  environment: string
+  deployedAt: string
+  labels: Record<string, string>
+  operationStatus: DeploymentStatus
+  name: string
+  operation: string
+}
+
+/** Apigee v1 `ApiProxy`: the revisions successful deployments created. */
+interface ApiProxyDoc {
+  name: string
+  revision: string[]
+  latestRevisionId: string
+}
+
+const ARCHIVE_BLOB = 'archive.zip'
+const ID_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789'
+
+/** 18 characters of [a-z0-9], like `afjq46noszlmmgt3uh`. */
+function newArchiveId(): string {
+  return [...randomBytes(18)].map((b) => ID_CHARS[b % ID_CHARS.length]).join('')
+}
+
+const apiName = (org: string, api: string) => `organizations/${org}/apis/${api}`
+
+export async function nextRevision(store: Store, org: string, api: string): Promise<number> {
+  const doc = await store.get<ApiProxyDoc>(apiName(org, api))
+  return doc ? Number(doc.latestRevisionId) + 1 : 1
+}
+
+export interface CreateDeploymentOptions {
+  labels?: Record<string, string>
+  gcsUri?: string
+  /** The process that will run the operation (its lease holder). */
+  workerPid?: number
+}
+
+export function parseLabels(text: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const pair of (text ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const at = pair.indexOf('=')
+    const key = (at < 0 ? pair : pair.slice(0, at)).trim()
+    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(key)) {
+      throw invalidArgument(`Invalid label "${pair}": keys are lowercase letters, digits, "_" and "-", starting with a letter.`)
+    }
+    labels[key] = at < 0 ? '' : pair.slice(at + 1).trim()
+  }
+  return labels
+}
+
+/**
+ * Stores the archive and starts its deployment operation; validation runs in the operation
+ * (`runArchiveDeployment`), in this process or a worker.
+ */
+export async function createArchiveDeployment(
+  store: Store,
+  org: string,
+  env: string,
+  zip: Buffer,
+  options: CreateDeploymentOptions = {},
+): Promise<{deployment: ArchiveDeployment; operation: Operation}> {
+  const environment = await getEnvironment(store, org, env)
+  if (environment.deploymentType !== 'ARCHIVE') {
+    throw failedPrecondition(
+      `Environment "${envName(org, env)}" has deployment type ${environment.deploymentType}; archive deployments need an environment with deployment type ARCHIVE.`,
+      `Create one with: mtlsctl environments create ENV --organization ${org} --deployment-type archive`,
+    )
+  }
+  const id = newArchiveId()
+  const name = archiveDeploymentName(org, env, id)
+  const now = String(Date.now())
+  const operation = await createOperation(store, org, 'INSERT', name, options.workerPid ? {pid: options.workerPid} : undefined)
+  const deployment: ArchiveDeployment = {
+    name,
+    ...(options.gcsUri ? {gcsUri: options.gcsUri} : {}),
+    createdAt: now,
+    updatedAt: now,
+    ...(options.labels && Object.keys(options.labels).length > 0 ? {labels: options.labels} : {}),
+    operation: operation.name,
+  }
+  await store.create(name, deployment, {[ARCHIVE_BLOB]: {data: zip}})
+  return {deployment, operation}
+}
+
+/** Validates an archive against the environment without deploying anything. */
+export async function validateArchiveFiles(
+  store: Store,
+  org: string,
+  env: string,
+  files: Map<string, Buffer>,
+): Promise<ValidationResult> {
+  await getEnvironment(store, org, env)
+  return validateArchive(files, {store, org, env, nextRevision: (api) => nextRevision(store, org, api)})
+}
+
+/** The operation's work: validate, then record the deployed revisions. */
+export async function runArchiveDeployment(store: Store, org: string, deploymentName: string): Promise<Operation> {
+  const deployment = await store.get<ArchiveDeployment>(deploymentName)
+  if (!deployment) throw notFound(`Archive deployment "${deploymentName}" not found.`)
+  const env = deploymentName.split('/')[3]
+  try {
+    const zip = await store.getBlob(deploymentName, ARCHIVE_BLOB)
+    if (!zip) throw new MtlsError('DATA_LOSS', `The archive of "${deploymentName}" is missing from the state folder.`)
+    const files = await unzipArchive(zip, deploymentName)
+    const result = await validateArchiveFiles(store, org, env, files)
+    if (result.problems.length > 0) {
+      return await finishOperation(store, deployment.operation, {error: invalidArgument(result.message)})
+    }
+    await store.withLock(async () => {
+      for (const {name} of result.proxies) {
+        const revision = String(await nextRevision(store, org, name))
+        const doc = (await store.get<ApiProxyDoc>(apiName(org, name))) ?? {name, revision: [], latestRevisionId: '0'}
+        await store.put(apiName(org, name), {...doc, revision: [...doc.revision, revision], latestRevisionId: revision})
+      }
+      await store.put(deploymentName, {...deployment, updatedAt: String(Date.now())})
+    })
+    return await finishOperation(store, deployment.operation, {
+      response: {'@type': 'type.googleapis.com/google.cloud.apigee.v1.ArchiveDeployment', ...deployment},
+    })
+  } catch (error) {
+    const failure = error instanceof MtlsError ? error : new MtlsError('INTERNAL', (error as Error).message)
+    return finishOperation(store, deployment.operation, {error: failure})
+  }
+}
+
+async function statusOf(store: Store, org: string, deployment: ArchiveDeployment): Promise<DeploymentStatus> {
+  let operation: Operation
+  try {
+    operation = await getOperation(store, org, deployment.operation.split('/').pop() as string)
+  } catch (error) {
+    if (error instanceof MtlsError && error.status === 'NOT_FOUND') return 'Not Found'
+    return 'Unknown'
+  }
+  if (operation.metadata.state !== 'FINISHED') return 'In Progress'
+  return operation.error ? 'Failed' : 'Deployed'
+}
+
+/** gcloud's `archives list`: newest first. */
+export async function listArchiveDeployments(store: Store, org: string, env: string): Promise<ArchiveDeploymentRow[]> {
+  await getEnvironment(store, org, env)
+  const deployments = await store.list<ArchiveDeployment>(`${envName(org, env)}/archiveDeployments`)
+  const rows: ArchiveDeploymentRow[] = []
+  for (const d of deployments) {
+    rows.push({
+      archiveId: d.name.split('/').pop() as string,
+      environment: env,
+      deployedAt: new Date(Number(d.createdAt)).toISOString(),
+      labels: d.labels ?? {},
+      operationStatus: await statusOf(store, org, d),
+      name: d.name,
+      operation: d.operation,
+    })
+  }
+  return rows.sort((a, b) => b.deployedAt.localeCompare(a.deployedAt) || a.archiveId.localeCompare(b.archiveId))
+}
+
+function checkArchiveId(id: string): string {
+  if (!/^[a-z0-9]{1,63}$/.test(id)) throw invalidArgument(`Invalid archive deployment id "${id}".`)
+  return id
+}
+
+export async function getArchiveDeployment(store: Store, org: string, env: string, id: string): Promise<ArchiveDeployment & {operationStatus: DeploymentStatus}> {
+  checkId('environment', env)
+  const name = archiveDeploymentName(org, env, checkArchiveId(id))
+  const deployment = await store.get<ArchiveDeployment>(name)
+  if (!deployment) {
+    await getEnvironment(store, org, env)
+    throw notFound(`Archive deployment "${name}" not found.`)
+  }
+  return {...deployment, operationStatus: await statusOf(store, org, deployment)}
+}
+
+export async function deleteArchiveDeployment(store: Store, org: string, env: string, id: string): Promise<void> {
+  await store.withLock(async () => {
+    await getArchiveDeployment(store, org, env, id)
+    await store.delete(archiveDeploymentName(org, env, id))
+  })
+}
+

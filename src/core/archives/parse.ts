@@ -1,0 +1,39 @@
+import {invalidArgument} from '../errors.js'
+
+/** Line and column (1-based) of a character offset. */
+function position(text: string, offset: number): {line: number; column: number} {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)))
+  const lines = before.split('\n')
+  return {line: lines.length, column: lines[lines.length - 1].length + 1}
+}
+
+/**
+ * JSON.parse with an error that says file, line, column and what is wrong. The seed's own
+ * targetservers.json has trailing commas and a misplaced brace; users copy it.
+ */
+export function parseJsonFile<T>(text: string, file: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (error) {
+    const message = (error as Error).message
+    const at = /at position (\d+)/.exec(message)
+    const offset = at ? Number(at[1]) : text.length
+    const {line, column} = position(text, offset)
+    let what = message.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected end of JSON input$/, 'Unexpected end of input')
+    const previous = text.slice(0, offset).trimEnd()
+    if (previous.endsWith(',') && /^[\]}]/.test(text.slice(offset).trimStart())) what += ' (a trailing comma before it?)'
+    throw invalidArgument(`Invalid JSON in ${file} at line ${line}, column ${column}: ${what}.`)
+  }
+}
+
+export async function parseYamlFile<T>(text: string, file: string): Promise<T> {
+  const {parseDocument} = await import('yaml')
+  const doc = parseDocument(text, {prettyErrors: false})
+  const first = doc.errors[0]
+  if (first) {
+    const pos = first.linePos?.[0]
+    const where = pos ? ` at line ${pos.line}, column ${pos.col}` : ''
+    throw invalidArgument(`Invalid YAML in ${file}${where}: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}.`)
+  }
+  return doc.toJS() as T
+}

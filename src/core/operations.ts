@@ -1,0 +1,192 @@
+import {randomUUID} from 'node:crypto'
+
+import {invalidArgument, MtlsError, notFound} from './errors.js'
+import {checkId, operationName} from './names.js'
+import type {Store} from './store/index.js'
+
+/**
+ * Long-running operations (google.longrunning.Operation with Apigee's OperationMetadata).
+ * An operation is worked on by one process at a time, which holds a lease it renews; an
+ * operation whose lease ran out (its worker died) is finished with INTERNAL by whoever reads
+ * it next, so nothing stays IN_PROGRESS for ever.
+ */
+export const METADATA_TYPE = 'type.googleapis.com/google.cloud.apigee.v1.OperationMetadata'
+
+export type OperationState = 'NOT_STARTED' | 'IN_PROGRESS' | 'FINISHED'
+export type OperationType = 'INSERT' | 'DELETE' | 'UPDATE'
+
+export interface OperationMetadata {
+  '@type': typeof METADATA_TYPE
+  operationType: OperationType
+  state: OperationState
+  targetResourceName: string
+}
+
+export interface Operation {
+  name: string
+  metadata: OperationMetadata
+  done?: boolean
+  error?: {code: number; message: string}
+  response?: Record<string, unknown>
+}
+
+/** What `operations describe` prints: the operation plus `organization` and `uuid`, as gcloud. */
+export interface DescribedOperation extends Operation {
+  organization: string
+  uuid: string
+}
+
+interface Lease {
+  pid: number
+  expiresAt: number
+}
+
+interface OperationDoc extends Operation {
+  createdAt: string
+  lease?: Lease
+}
+
+/** How long a worker's lease lasts without renewal (MTLSCTL_OPERATION_LEASE_MS overrides). */
+export function leaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.MTLSCTL_OPERATION_LEASE_MS)
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 30_000
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** Accepts `UUID` or `organizations/O/operations/UUID`; returns the org (if named) and uuid. */
+export function parseOperationRef(ref: string): {org?: string; uuid: string} {
+  const full = /^organizations\/([^/]+)\/operations\/([^/]+)$/.exec(ref)
+  const org = full?.[1]
+  const uuid = (full?.[2] ?? ref).toLowerCase()
+  if (!UUID.test(uuid)) {
+    throw invalidArgument(`Invalid operation "${ref}": give its UUID or organizations/ORG/operations/UUID.`)
+  }
+  if (org !== undefined) checkId('organization', org)
+  return {org, uuid}
+}
+
+function publicView(doc: OperationDoc): Operation {
+  const {createdAt: _c, lease: _l, ...operation} = doc
+  return operation
+}
+
+export async function createOperation(
+  store: Store,
+  org: string,
+  operationType: OperationType,
+  targetResourceName: string,
+  lease?: {pid: number},
+): Promise<Operation> {
+  const uuid = randomUUID()
+  const doc: OperationDoc = {
+    name: operationName(org, uuid),
+    metadata: {'@type': METADATA_TYPE, operationType, state: 'IN_PROGRESS', targetResourceName},
+    createdAt: String(Date.now()),
+    ...(lease ? {lease: {pid: lease.pid, expiresAt: Date.now() + leaseMs()}} : {}),
+  }
+  await store.create(doc.name, doc)
+  return publicView(doc)
+}
+
+/** Takes (or renews) the lease of an unfinished operation for this process. */
+export async function holdOperation(store: Store, name: string, pid = process.pid): Promise<boolean> {
+  return store.withLock(async () => {
+    const doc = await store.get<OperationDoc>(name)
+    if (!doc || doc.done) return false
+    doc.lease = {pid, expiresAt: Date.now() + leaseMs()}
+    await store.put(name, doc)
+    return true
+  })
+}
+
+export async function finishOperation(
+  store: Store,
+  name: string,
+  outcome: {error: MtlsError} | {response: Record<string, unknown>},
+): Promise<Operation> {
+  return store.withLock(async () => {
+    const doc = await store.get<OperationDoc>(name)
+    if (!doc) throw notFound(`Operation "${name}" not found.`)
+    if (doc.done) return publicView(doc)
+    const finished: OperationDoc = {
+      ...doc,
+      done: true,
+      metadata: {...doc.metadata, state: 'FINISHED'},
+      ...('error' in outcome
+        ? {error: {code: outcome.error.code, message: outcome.error.message}}
+        : {response: outcome.response}),
+    }
+    delete finished.lease
+    await store.put(name, finished)
+    return publicView(finished)
+  })
+}
+
+async function expireIfAbandoned(store: Store, doc: OperationDoc): Promise<OperationDoc> {
+  if (doc.done || !doc.lease || doc.lease.expiresAt > Date.now()) return doc
+  await finishOperation(store, doc.name, {
+    error: new MtlsError(
+      'INTERNAL',
+      `The process working on this operation (pid ${doc.lease.pid}) stopped before finishing it.`,
+    ),
+  })
+  return (await store.get<OperationDoc>(doc.name)) ?? doc
+}
+
+export async function getOperation(store: Store, org: string, uuid: string): Promise<Operation> {
+  checkId('organization', org)
+  const name = operationName(org, parseOperationRef(uuid).uuid)
+  const doc = await store.get<OperationDoc>(name)
+  if (!doc) throw notFound(`Operation "${name}" not found.`)
+  return publicView(await expireIfAbandoned(store, doc))
+}
+
+export function describeOperation(org: string, operation: Operation): DescribedOperation {
+  return {...operation, organization: org, uuid: operation.name.split('/').pop() as string}
+}
+
+export interface OperationFilter {
+  state?: string
+}
+
+export async function listOperations(store: Store, org: string, filter: OperationFilter = {}): Promise<Operation[]> {
+  checkId('organization', org)
+  const docs = await store.list<OperationDoc>(`organizations/${org}/operations`)
+  const operations: Array<{op: Operation; at: number}> = []
+  for (const doc of docs) {
+    const current = await expireIfAbandoned(store, doc)
+    if (filter.state && current.metadata.state !== filter.state.toUpperCase()) continue
+    operations.push({op: publicView(current), at: Number(current.createdAt)})
+  }
+  return operations.sort((a, b) => b.at - a.at).map((o) => o.op)
+}
+
+export interface WaitOptions {
+  /** Give up after this long (DEADLINE_EXCEEDED). */
+  timeoutMs?: number
+  /** Called after every poll that found the operation unfinished, and once at the end. */
+  onPoll?: (operation: Operation) => void
+  /** First poll interval; gcloud's is 1 s, then ×1.4 with jitter. */
+  initialDelayMs?: number
+}
+
+/** Polls until the operation is FINISHED, with gcloud's backoff: 1 s, ×1.4, jitter, ≤ 10 s. */
+export async function waitOperation(store: Store, org: string, uuid: string, options: WaitOptions = {}): Promise<Operation> {
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs
+  let delay = options.initialDelayMs ?? 1000
+  for (;;) {
+    const operation = await getOperation(store, org, uuid)
+    options.onPoll?.(operation)
+    if (operation.metadata.state === 'FINISHED') return operation
+    if (Date.now() >= deadline) {
+      throw new MtlsError('DEADLINE_EXCEEDED', `Operation "${operation.name}" did not finish in time; it is still running.`, {
+        hint: `Check it later with: mtlsctl operations describe ${uuid} --organization ${org}`,
+      })
+    }
+    const jittered = delay * (0.9 + Math.random() * 0.2)
+    await new Promise((resolve) => setTimeout(resolve, Math.min(jittered, Math.max(0, deadline - Date.now()))))
+    delay = Math.min(delay * 1.4, 10_000)
+  }
+}
+
