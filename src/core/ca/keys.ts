@@ -1,0 +1,177 @@
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+
+import {invalidArgument, MtlsError} from '../errors.js'
+import {OID} from './asn1.js'
+
+/**
+ * Private keys: generated with Node's native crypto (fast, unlike forge's pure-JS fallback),
+ * written as PKCS#8 PEM (encrypted: PBES2, PBKDF2 with HMAC-SHA256, AES-256-CBC, which is
+ * what OpenSSL 3 writes for `-aes256`), read from any PEM form openssl writes.
+ */
+export const KEY_TYPES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256'] as const
+export type KeyType = (typeof KEY_TYPES)[number]
+
+export function checkKeyType(value: string): KeyType {
+  if (!(KEY_TYPES as readonly string[]).includes(value)) {
+    throw invalidArgument(`Invalid key type "${value}": use one of ${KEY_TYPES.join(', ')}.`)
+  }
+  return value as KeyType
+}
+
+/** A new private key (its public half is `crypto.createPublicKey(key)`). */
+export function generateKey(type: KeyType = 'rsa-2048'): crypto.KeyObject {
+  if (type === 'ec-p256') return crypto.generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey
+  const modulusLength = Number(type.slice(4))
+  return crypto.generateKeyPairSync('rsa', {modulusLength, publicExponent: 0x10001}).privateKey
+}
+
+/** PKCS#8 PEM; encrypted with AES-256-CBC under PBKDF2-SHA256 when a password is given. */
+export function encodePrivateKey(key: crypto.KeyObject, password?: string): string {
+  if (password === undefined) return key.export({type: 'pkcs8', format: 'pem'}) as string
+  if (password === '') throw invalidArgument('A key password must not be empty.')
+  return key.export({type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: password}) as string
+}
+
+const KEY_BLOCK = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/
+
+/** True when the PEM's private key needs a password (PKCS#8 or traditional OpenSSL encryption). */
+export function isEncryptedPrivateKey(pem: string | Buffer): boolean {
+  const block = KEY_BLOCK.exec(pem.toString())?.[0] ?? ''
+  return block.startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type:\s*4,ENCRYPTED/.test(block)
+}
+
+export interface ParseKeyOptions {
+  password?: string
+  /** Named in error messages. */
+  file?: string
+}
+
+/**
+ * Reads the private key out of PEM text; a file holding a certificate and its key together
+ * is accepted. Errors name the file, never its contents.
+ */
+export function parsePrivateKey(pem: string | Buffer, options: ParseKeyOptions = {}): crypto.KeyObject {
+  const where = options.file ?? 'the key'
+  const block = KEY_BLOCK.exec(pem.toString())?.[0]
+  if (!block) {
+    throw invalidArgument(
+      `${where} holds no PEM private key ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY" or "ENCRYPTED PRIVATE KEY").`,
+    )
+  }
+  const encrypted = isEncryptedPrivateKey(block)
+  if (encrypted && (options.password === undefined || options.password === '')) {
+    throw invalidArgument(`The private key in ${where} is encrypted and no password was given.`)
+  }
+  let key: crypto.KeyObject
+  try {
+    key = crypto.createPrivateKey(encrypted ? {key: block, format: 'pem', passphrase: options.password} : {key: block, format: 'pem'})
+  } catch {
+    // A wrong password shows as a padding or decoding failure of the decrypted bytes.
+    if (encrypted) throw invalidArgument(`Wrong password for the private key in ${where}.`)
+    throw invalidArgument(`${where} holds a malformed private key.`)
+  }
+  signatureAlgorithm(key, where)
+  return key
+}
+
+/** Reads a key file; unreadable files are INVALID_ARGUMENT naming the file. */
+export function readPrivateKey(file: string, password?: string): crypto.KeyObject {
+  return parsePrivateKey(readInputFile(file, 'key'), {file, password})
+}
+
+/** Reads an input file; a missing or unreadable one is INVALID_ARGUMENT naming it. */
+export function readInputFile(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code
+    throw invalidArgument(`Cannot read the ${what} file ${file}: ${why}.`)
+  }
+}
+
+/** `RSA Public Key, 2048 bits` / `EC Public Key, 256 bits`: the Apigee certInfo wording. */
+export function describePublicKey(key: crypto.KeyObject): string {
+  const details = key.asymmetricKeyDetails ?? {}
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return `RSA Public Key, ${details.modulusLength} bits`
+    case 'ec':
+      return `EC Public Key, ${curveBits(details.namedCurve)} bits`
+    case 'ed25519':
+      return 'Ed25519 Public Key, 256 bits'
+    default:
+      return `${(key.asymmetricKeyType ?? 'unknown').toUpperCase()} Public Key`
+  }
+}
+
+function curveBits(curve: string | undefined): number {
+  return {prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521}[curve ?? ''] ?? 0
+}
+
+/** Whether a private key is the other half of a public key (a certificate's or a CSR's). */
+export function keysMatch(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject): boolean {
+  const derived = crypto.createPublicKey(privateKey).export({type: 'spki', format: 'der'})
+  return derived.equals(publicKey.export({type: 'spki', format: 'der'}))
+}
+
+export interface SignatureAlgorithm {
+  oid: string
+  /** RSA algorithm identifiers carry an explicit NULL parameter; ECDSA and Ed25519 none. */
+  nullParams: boolean
+  /** Digest for crypto.sign; null for Ed25519. */
+  hash: 'sha256' | 'sha384' | null
+}
+
+/** How a CA key signs: always SHA-256 for RSA and P-256 (never forge's SHA-1 default). */
+export function signatureAlgorithm(key: crypto.KeyObject, where = 'the key'): SignatureAlgorithm {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return {oid: OID.sha256WithRSAEncryption, nullParams: true, hash: 'sha256'}
+    case 'ec':
+      return curveBits(key.asymmetricKeyDetails?.namedCurve) >= 384
+        ? {oid: OID.ecdsaWithSHA384, nullParams: false, hash: 'sha384'}
+        : {oid: OID.ecdsaWithSHA256, nullParams: false, hash: 'sha256'}
+    case 'ed25519':
+      return {oid: OID.ed25519, nullParams: false, hash: null}
+    default:
+      throw new MtlsError('INVALID_ARGUMENT', `${where} is a ${key.asymmetricKeyType} key: use an RSA, EC or Ed25519 key.`)
+  }
+}
+
+export function sign(data: Buffer, key: crypto.KeyObject): Buffer {
+  return crypto.sign(signatureAlgorithm(key).hash, data, key)
+}
+
+/** Hash of a signature algorithm OID, for verifying what others signed. */
+export function hashOfSignatureOid(oid: string): string | null | undefined {
+  const table: Record<string, string | null> = {
+    [OID.sha256WithRSAEncryption]: 'sha256',
+    [OID.sha384WithRSAEncryption]: 'sha384',
+    [OID.sha512WithRSAEncryption]: 'sha512',
+    [OID.sha1WithRSAEncryption]: 'sha1',
+    [OID.ecdsaWithSHA256]: 'sha256',
+    [OID.ecdsaWithSHA384]: 'sha384',
+    [OID.ecdsaWithSHA512]: 'sha512',
+    [OID.ed25519]: null,
+  }
+  return oid in table ? table[oid] : undefined
+}
+
+/** `SHA256-RSA`, `SHA256-ECDSA`: the Apigee certInfo sigAlgName wording. */
+export function signatureAlgorithmName(oid: string): string {
+  const names: Record<string, string> = {
+    [OID.sha256WithRSAEncryption]: 'SHA256-RSA',
+    [OID.sha384WithRSAEncryption]: 'SHA384-RSA',
+    [OID.sha512WithRSAEncryption]: 'SHA512-RSA',
+    [OID.sha1WithRSAEncryption]: 'SHA1-RSA',
+    [OID.rsassaPss]: 'RSASSA-PSS',
+    [OID.ecdsaWithSHA256]: 'SHA256-ECDSA',
+    [OID.ecdsaWithSHA384]: 'SHA384-ECDSA',
+    [OID.ecdsaWithSHA512]: 'SHA512-ECDSA',
+    [OID.ed25519]: 'Ed25519',
+  }
+  return names[oid] ?? oid
+}
