@@ -10,6 +10,15 @@ import ArchivesValidate from './commands/archives/validate.js'
 import OperationsDescribe from './commands/operations/describe.js'
 import OperationsList from './commands/operations/list.js'
 import OperationsWait from './commands/operations/wait.js'
+import CaCreate from './commands/ca/create.js'
+import CaDescribe from './commands/ca/describe.js'
+import CaList from './commands/ca/list.js'
+import CertsCreate from './commands/certs/create.js'
+import CertsDescribe from './commands/certs/describe.js'
+import CertsExport from './commands/certs/export.js'
+import CertsHandshake from './commands/certs/handshake.js'
+import CertsSign from './commands/certs/sign.js'
+import CertsVerify from './commands/certs/verify.js'
 import ConfigGet from './commands/config/get.js'
 import ConfigList from './commands/config/list.js'
 import ConfigSet from './commands/config/set.js'
@@ -36,6 +45,15 @@ export const COMMANDS = {
   'operations:describe': OperationsDescribe,
   'operations:list': OperationsList,
   'operations:wait': OperationsWait,
+  'ca:create': CaCreate,
+  'ca:describe': CaDescribe,
+  'ca:list': CaList,
+  'certs:create': CertsCreate,
+  'certs:describe': CertsDescribe,
+  'certs:export': CertsExport,
+  'certs:handshake': CertsHandshake,
+  'certs:sign': CertsSign,
+  'certs:verify': CertsVerify,
   'config:get': ConfigGet,
   'config:list': ConfigList,
   'config:set': ConfigSet,
