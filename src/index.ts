@@ -2,14 +2,17 @@
  * Every command, by id. oclif's "explicit" discovery reads this map, so the whole CLI can be
  * bundled into one file and nothing is looked up on disk at start-up.
  */
+import AliasesAdd from './commands/aliases/add.js'
+import AliasesCsr from './commands/aliases/csr.js'
+import AliasesDelete from './commands/aliases/delete.js'
+import AliasesDescribe from './commands/aliases/describe.js'
+import AliasesList from './commands/aliases/list.js'
+import AliasesUpdate from './commands/aliases/update.js'
 import ArchivesDelete from './commands/archives/delete.js'
 import ArchivesDeploy from './commands/archives/deploy.js'
 import ArchivesDescribe from './commands/archives/describe.js'
 import ArchivesList from './commands/archives/list.js'
 import ArchivesValidate from './commands/archives/validate.js'
-import OperationsDescribe from './commands/operations/describe.js'
-import OperationsList from './commands/operations/list.js'
-import OperationsWait from './commands/operations/wait.js'
 import CaCreate from './commands/ca/create.js'
 import CaDescribe from './commands/ca/describe.js'
 import CaList from './commands/ca/list.js'
@@ -29,7 +32,11 @@ import EnvironmentsDescribe from './commands/environments/describe.js'
 import EnvironmentsList from './commands/environments/list.js'
 import KeystoresCreate from './commands/keystores/create.js'
 import KeystoresDelete from './commands/keystores/delete.js'
+import KeystoresDescribe from './commands/keystores/describe.js'
 import KeystoresList from './commands/keystores/list.js'
+import OperationsDescribe from './commands/operations/describe.js'
+import OperationsList from './commands/operations/list.js'
+import OperationsWait from './commands/operations/wait.js'
 import ReferencesCreate from './commands/references/create.js'
 import ReferencesDelete from './commands/references/delete.js'
 import ReferencesDescribe from './commands/references/describe.js'
@@ -37,14 +44,17 @@ import ReferencesList from './commands/references/list.js'
 import ReferencesUpdate from './commands/references/update.js'
 
 export const COMMANDS = {
+  'aliases:add': AliasesAdd,
+  'aliases:csr': AliasesCsr,
+  'aliases:delete': AliasesDelete,
+  'aliases:describe': AliasesDescribe,
+  'aliases:list': AliasesList,
+  'aliases:update': AliasesUpdate,
   'archives:delete': ArchivesDelete,
   'archives:deploy': ArchivesDeploy,
   'archives:describe': ArchivesDescribe,
   'archives:list': ArchivesList,
   'archives:validate': ArchivesValidate,
-  'operations:describe': OperationsDescribe,
-  'operations:list': OperationsList,
-  'operations:wait': OperationsWait,
   'ca:create': CaCreate,
   'ca:describe': CaDescribe,
   'ca:list': CaList,
@@ -64,7 +74,11 @@ export const COMMANDS = {
   'environments:list': EnvironmentsList,
   'keystores:create': KeystoresCreate,
   'keystores:delete': KeystoresDelete,
+  'keystores:describe': KeystoresDescribe,
   'keystores:list': KeystoresList,
+  'operations:describe': OperationsDescribe,
+  'operations:list': OperationsList,
+  'operations:wait': OperationsWait,
   'references:create': ReferencesCreate,
   'references:delete': ReferencesDelete,
   'references:describe': ReferencesDescribe,

@@ -86,17 +86,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return undefined
   }
 
-  /** Renders a result on stdout in the chosen --format (or the command's readable default). */
-  protected async emit(result: unknown): Promise<void> {
+  /**
+   * Renders a result on stdout in the chosen --format, else the command's readable default
+   * (`renderDefault`, then `defaultFormat`, or `fallback` when given).
+   */
+  protected async emit(result: unknown, fallback?: string): Promise<void> {
     const chosen = this.property('format', this.flags.format)?.value
-    if (chosen === undefined) {
+    if (chosen === undefined && fallback === undefined) {
       const readable = this.renderDefault(result)
       if (readable !== undefined) {
         this.out.result(readable)
         return
       }
     }
-    const spec = parseFormat(chosen ?? (this.ctor as typeof BaseCommand).defaultFormat)
+    const spec = parseFormat(chosen ?? fallback ?? (this.ctor as typeof BaseCommand).defaultFormat)
     const bold = this.out.color ? (await import('chalk')).default.bold : undefined
     this.out.result(await render(result, spec, {bold}))
   }

@@ -16,7 +16,8 @@ export interface FormatSpec {
   labels?: Record<string, string>
 }
 
-export const YAML_OPTIONS = {lineWidth: 0, singleQuote: true, sortMapEntries: true} as const
+// YAML 1.1, as PyYAML (and so gcloud) writes it: 'Yes' and 'No' are quoted strings.
+export const YAML_OPTIONS = {lineWidth: 0, singleQuote: true, sortMapEntries: true, version: '1.1'} as const
 
 const SPEC = /^(json|yaml|value|table|csv)(?:\[[^\]]*\])?(?:\(([^()]*)\))?$/
 

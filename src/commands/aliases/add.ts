@@ -1,0 +1,97 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {UsageError} from '../../cli/usage-error.js'
+import type {AliasSource} from '../../core/alias-sources.js'
+import {addAlias} from '../../core/aliases.js'
+import {readInputFile} from '../../core/ca/keys.js'
+import {optionalPassword, passwordAsker, requirePassword} from '../../cli/secrets.js'
+
+export default class AliasesAdd extends BaseCommand<typeof AliasesAdd> {
+  static summary = 'Add an alias to a keystore: key and certificate, certificate only (truststore), PKCS#12, self-signed, or issued by the local CA.'
+  static description = `Exactly one source:
+  --cert-file F [--key-file F] [--key-password-file F]   Apigee's keycertfile (no key: a certificate-only alias)
+  --p12-file F --p12-password-file F                      Apigee's pkcs12
+  --self-signed --subject S [--san ...] [--days N]        Apigee's selfsignedcert
+  --ca CA --subject S [--san ...] [--usage ...]           a key and a certificate issued by the local CA
+The certificate must parse, the key must open and match it, and it must be valid now
+(unless --ignore-expiry-validation). Nothing is stored when a check fails.`
+  static examples = [
+    '<%= config.bin %> aliases add mtls_alias --keystore mtls_keystore --cert-file my_gateway.pem --key-file my_gateway.key',
+    '<%= config.bin %> aliases add rootca --keystore mtls_truststore --cert-file RootCA.pem',
+    '<%= config.bin %> aliases add gw --keystore mtls_keystore --ca my-ca --subject /CN=gateway --usage client',
+  ]
+  static defaultFormat = 'yaml'
+  static args = {alias: Args.string({description: 'Alias name.'})}
+  static flags = {
+    organization: organizationFlag,
+    environment: environmentFlag,
+    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    'cert-file': Flags.string({description: 'PEM certificate (leaf first, then its chain); may also hold the key.', helpValue: 'FILE'}),
+    'key-file': Flags.string({description: 'PEM private key of the certificate.', helpValue: 'FILE', dependsOn: ['cert-file']}),
+    'key-password-file': Flags.string({description: 'File whose first line is the key password.', helpValue: 'FILE'}),
+    'p12-file': Flags.string({description: 'PKCS#12 file with key and certificate(s).', helpValue: 'FILE'}),
+    'p12-password-file': Flags.string({description: 'File whose first line is the PKCS#12 password.', helpValue: 'FILE'}),
+    'self-signed': Flags.boolean({description: 'Generate a self-signed certificate and key.'}),
+    ca: Flags.string({description: 'Issue the certificate from this registered local CA.', helpValue: 'CA'}),
+    'ca-password-file': Flags.string({description: 'File whose first line is the CA key password.', helpValue: 'FILE'}),
+    subject: Flags.string({description: "Subject for --self-signed or --ca, e.g. '/CN=gateway'.", helpValue: 'DN'}),
+    san: Flags.string({description: 'Subject alternative names: DNS:a,IP:1.2.3.4 (repeatable).', multiple: true, helpValue: 'SAN'}),
+    usage: Flags.string({description: 'Extended key usage for --ca.', options: ['client', 'server', 'both'], default: 'client'}),
+    days: Flags.integer({description: 'Validity in days for --self-signed or --ca.', default: 365}),
+    'key-size': Flags.integer({description: 'RSA key size for --self-signed.', default: 2048}),
+    'ignore-expiry-validation': Flags.boolean({description: 'Store an expired or not-yet-valid certificate anyway.'}),
+  }
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
+    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const added = await addAlias(this.store, org, env, keystore, alias, await this.source(), {
+      ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
+    })
+    this.out.status(`Created alias [${alias}] (${added.type}) in keystore [${keystore}].`)
+    return added
+  }
+
+  private async source(): Promise<AliasSource> {
+    const f = this.flags
+    const given = [f['cert-file'] && '--cert-file', f['p12-file'] && '--p12-file', f['self-signed'] && '--self-signed', f.ca && '--ca'].filter(Boolean)
+    if (given.length !== 1) {
+      throw new UsageError(
+        given.length === 0
+          ? 'Missing the alias source: give one of --cert-file, --p12-file, --self-signed or --ca.'
+          : `Give exactly one alias source, not ${given.join(' and ')}.`,
+      )
+    }
+    if (f['cert-file']) {
+      return {
+        format: 'keycertfile',
+        cert: readInputFile(f['cert-file'], 'certificate'),
+        certFile: f['cert-file'],
+        ...(f['key-file'] ? {key: readInputFile(f['key-file'], 'key'), keyFile: f['key-file']} : {}),
+        password: optionalPassword(f['key-password-file'], 'key-password-file'),
+      }
+    }
+    if (f['p12-file']) {
+      const password = await requirePassword(this.prompter, f['p12-password-file'], 'p12-password-file', 'PKCS#12 password:')
+      return {format: 'pkcs12', data: readInputFile(f['p12-file'], 'PKCS#12'), file: f['p12-file'], password}
+    }
+    const subject = await this.prompter.require(f.subject, {flag: 'subject', message: "Subject (e.g. /CN=host):"})
+    if (f['self-signed']) return {format: 'selfsignedcert', subject, sans: f.san, days: f.days, keySize: f['key-size']}
+    return {
+      format: 'ca',
+      ca: {
+        name: f.ca,
+        password: optionalPassword(f['ca-password-file'], 'ca-password-file'),
+        askPassword: passwordAsker(this.prompter, 'ca-password-file'),
+      },
+      subject,
+      sans: f.san,
+      usage: f.usage,
+      days: f.days,
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {aliasCsr} from '../../core/aliases.js'
+import {writeOutputs} from '../../core/ca/files.js'
+
+export default class AliasesCsr extends BaseCommand<typeof AliasesCsr> {
+  static summary = "A certificate signing request for a key+cert alias's key (subject and SANs of its certificate)."
+  static examples = ['<%= config.bin %> aliases csr mtls_alias --keystore mtls_keystore --out mtls_alias.csr']
+  static args = {alias: Args.string({description: 'Alias name.'})}
+  static flags = {
+    organization: organizationFlag,
+    environment: environmentFlag,
+    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    out: Flags.string({description: 'Write the CSR here instead of stdout.', helpValue: 'FILE'}),
+    force: Flags.boolean({description: 'Overwrite --out if it exists.'}),
+  }
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
+    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const csr = await aliasCsr(this.store, org, env, keystore, alias)
+    if (this.flags.out === undefined) return {csr}
+    writeOutputs([{path: this.flags.out, data: csr}], this.flags.force)
+    this.out.status(`Wrote ${this.flags.out}.`)
+    return undefined
+  }
+
+  protected renderDefault(result: {csr: string}) {
+    return result.csr
+  }
+}

@@ -1,0 +1,31 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {deleteAlias, getAlias} from '../../core/aliases.js'
+
+export default class AliasesDelete extends BaseCommand<typeof AliasesDelete> {
+  static summary = 'Delete an alias (its certificate and key).'
+  static examples = ['<%= config.bin %> aliases delete old_alias --keystore mtls_keystore --quiet']
+  static args = {alias: Args.string({description: 'Alias name.'})}
+  static flags = {
+    organization: organizationFlag,
+    environment: environmentFlag,
+    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+  }
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
+    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    await getAlias(this.store, org, env, keystore, alias)
+    if (!(await this.prompter.confirm(`Alias [${alias}] in keystore [${keystore}] will be deleted. Do you want to continue?`))) {
+      this.out.status('Nothing deleted.')
+      return undefined
+    }
+    await deleteAlias(this.store, org, env, keystore, alias)
+    this.out.status(`Deleted alias [${alias}].`)
+    return undefined
+  }
+}

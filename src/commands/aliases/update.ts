@@ -1,0 +1,33 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {updateAliasCertificate} from '../../core/aliases.js'
+import {readInputFile} from '../../core/ca/keys.js'
+
+export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
+  static summary = "Replace an alias's certificate (programmable environments; refused on configurable ones, as in Apigee)."
+  static examples = ['<%= config.bin %> aliases update mtls_alias --keystore mtls_keystore --cert-file renewed.pem']
+  static defaultFormat = 'yaml'
+  static args = {alias: Args.string({description: 'Alias name.'})}
+  static flags = {
+    organization: organizationFlag,
+    environment: environmentFlag,
+    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    'cert-file': Flags.string({description: 'The new PEM certificate (its key must be the stored one).', helpValue: 'FILE'}),
+    'ignore-expiry-validation': Flags.boolean({description: 'Store an expired or not-yet-valid certificate anyway.'}),
+  }
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
+    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const certFile = await this.prompter.require(this.flags['cert-file'], {flag: 'cert-file', message: 'New certificate file:'})
+    const updated = await updateAliasCertificate(this.store, org, env, keystore, alias, {data: readInputFile(certFile, 'certificate'), file: certFile}, {
+      ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
+    })
+    this.out.status(`Updated alias [${alias}].`)
+    return updated
+  }
+}

@@ -1,0 +1,28 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {render, parseFormat} from '../../cli/format.js'
+import {describeKeystore} from '../../core/aliases.js'
+
+export default class KeystoresDescribe extends BaseCommand<typeof KeystoresDescribe> {
+  static summary = 'Describe a keystore: its aliases and each certificate\'s expiry and status.'
+  static examples = ['<%= config.bin %> keystores describe mtls_keystore --organization myorg --environment dev']
+  static args = {name: Args.string({description: 'Keystore name.'})}
+  static flags = {organization: organizationFlag, environment: environmentFlag}
+
+  protected async execute() {
+    const org = await this.organization(this.flags.organization)
+    const env = await this.environment(this.flags.environment)
+    const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
+    const described = await describeKeystore(this.store, org, env, name)
+    if (this.property('format', this.flags.format) !== undefined) return described
+    this.out.result(`name: ${described.name}\nresourceName: ${described.resourceName}\naliases: ${described.aliases.length}\n\n`)
+    if (described.certificates.length > 0) {
+      this.out.result(
+        await render(described.certificates, parseFormat("table(alias,type,subject,expiresAt:label='EXPIRES',isValid:label='EXPIRATION STATUS')")),
+      )
+    }
+    return undefined
+  }
+}

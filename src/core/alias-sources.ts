@@ -1,0 +1,72 @@
+import type * as crypto from 'node:crypto'
+
+import {loadCa, type CaSelection} from './ca/issuance.js'
+import {createSelfSignedCertificate, issueCertificate, parseCertificateChain, checkDays, checkUsage, type Certificate} from './ca/certificates.js'
+import {generateKey, parsePrivateKey, checkKeyType} from './ca/keys.js'
+import {parseSans, parseSubject} from './ca/subject.js'
+import {invalidArgument} from './errors.js'
+import type {Store} from './store/index.js'
+
+/**
+ * Where an alias's certificate (and key) come from: Apigee's three formats plus mtlsctl's
+ * "issue it from the local CA". Each turns into a parsed chain and an optional key.
+ */
+export type AliasSource =
+  | {format: 'keycertfile'; cert: Buffer; certFile: string; key?: Buffer; keyFile?: string; password?: string}
+  | {format: 'pkcs12'; data: Buffer; file: string; password: string}
+  | {format: 'selfsignedcert'; subject: string; sans?: string[]; days?: number; keySize?: number}
+  | {format: 'ca'; ca: CaSelection; subject: string; sans?: string[]; usage?: string; days?: number; keyType?: string}
+
+export interface AliasMaterial {
+  chain: Certificate[]
+  key?: crypto.KeyObject
+  /** Where the certificate came from, for error messages. */
+  certWhere: string
+  keyWhere?: string
+}
+
+const KEY_IN_PEM = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/
+
+export async function readAliasSource(store: Store, source: AliasSource): Promise<AliasMaterial> {
+  switch (source.format) {
+    case 'keycertfile': {
+      const chain = await parseCertificateChain(source.cert, source.certFile)
+      // A single PEM holding the key and the certificate(s) is accepted (apigeecli issue 128).
+      if (source.key !== undefined) {
+        const key = parsePrivateKey(source.key, {file: source.keyFile, password: source.password})
+        return {chain, key, certWhere: source.certFile, keyWhere: source.keyFile}
+      }
+      if (KEY_IN_PEM.test(source.cert.toString('latin1'))) {
+        const key = parsePrivateKey(source.cert, {file: source.certFile, password: source.password})
+        return {chain, key, certWhere: source.certFile, keyWhere: source.certFile}
+      }
+      return {chain, certWhere: source.certFile}
+    }
+    case 'pkcs12': {
+      const {readPkcs12} = await import('./pkcs12-import.js')
+      const {certs, key} = await readPkcs12(source.data, source.password, source.file)
+      const chain = await parseCertificateChain(certs.join(''), source.file)
+      return {chain, key: parsePrivateKey(key, {file: source.file}), certWhere: source.file, keyWhere: source.file}
+    }
+    case 'selfsignedcert': {
+      const keySize = source.keySize ?? 2048
+      if (![2048, 3072, 4096].includes(keySize)) throw invalidArgument(`Invalid key size ${keySize}: use 2048, 3072 or 4096.`)
+      const key = generateKey(checkKeyType(`rsa-${keySize}`))
+      const pem = await createSelfSignedCertificate(
+        {subject: parseSubject(source.subject), publicKey: key, sans: parseSans(source.sans), profile: {kind: 'leaf', usage: 'both'}, days: checkDays(source.days)},
+        key,
+      )
+      return {chain: await parseCertificateChain(pem), key, certWhere: 'the self-signed certificate'}
+    }
+    case 'ca': {
+      const subject = parseSubject(source.subject)
+      const sans = parseSans(source.sans)
+      const usage = checkUsage(source.usage ?? 'client')
+      const days = checkDays(source.days)
+      const key = generateKey(checkKeyType(source.keyType ?? 'rsa-2048'))
+      const issuer = await loadCa(store, source.ca)
+      const pem = await issueCertificate({subject, publicKey: key, sans, profile: {kind: 'leaf', usage}, days}, issuer)
+      return {chain: await parseCertificateChain(pem + issuer.certificate.pem), key, certWhere: 'the issued certificate'}
+    }
+  }
+}

@@ -1,0 +1,246 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+
+import {rmTemp, runCli, tempDir} from '../helpers/cli.js'
+import {certWithValidity, openssl, seedStep1, snapshot} from '../helpers/pki.js'
+
+let dir: string
+let home: string
+const env = {MTLSCTL_ORGANIZATION: 'myorg', MTLSCTL_ENVIRONMENT: 'dev'}
+const cli = (args: string[]) => runCli(args, {home, cwd: dir, env})
+
+beforeAll(async () => {
+  dir = tempDir()
+  seedStep1(dir)
+  const day = 86_400_000
+  await certWithValidity(dir, 'expired', new Date(Date.now() - 30 * day), new Date(Date.now() - day))
+  await certWithValidity(dir, 'future', new Date(Date.now() + 10 * day), new Date(Date.now() + 30 * day))
+  await certWithValidity(dir, 'soon', new Date(Date.now() - day), new Date(Date.now() + 10 * day))
+  fs.writeFileSync(path.join(dir, 'password.txt'), 's3cret-pass\n')
+  fs.writeFileSync(path.join(dir, 'wrong.txt'), 'not-it\n')
+  openssl(['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-v2prf', 'hmacWithSHA256', '-in', 'my_gateway.key', '-out', 'gateway.enc.key', '-passout', 'file:password.txt'], dir)
+  fs.writeFileSync(path.join(dir, 'combined.pem'), fs.readFileSync(path.join(dir, 'my_gateway.key'), 'utf8') + fs.readFileSync(path.join(dir, 'my_gateway.pem'), 'utf8'))
+  fs.writeFileSync(path.join(dir, 'chain.pem'), fs.readFileSync(path.join(dir, 'my_gateway.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'RootCA.pem'), 'utf8'))
+  fs.writeFileSync(path.join(dir, 'reversed.pem'), fs.readFileSync(path.join(dir, 'RootCA.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'my_server.pem'), 'utf8'))
+  fs.writeFileSync(path.join(dir, 'broken.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n')
+  openssl(['pkcs12', '-export', '-in', 'my_gateway.pem', '-inkey', 'my_gateway.key', '-certfile', 'RootCA.pem', '-out', 'gateway.p12', '-passout', 'file:password.txt'], dir)
+})
+afterAll(() => rmTemp(dir))
+
+beforeEach(async () => {
+  home = path.join(tempDir(), 'state')
+  expect((await runCli(['environments', 'create', 'dev', '--organization', 'myorg'], {home})).code).toBe(0)
+  expect((await cli(['keystores', 'create', 'mtls_keystore'])).code).toBe(0)
+  expect((await cli(['keystores', 'create', 'mtls_truststore'])).code).toBe(0)
+})
+
+const opensslDateMs = (file: string, which: 'startdate' | 'enddate') =>
+  String(Date.parse(openssl(['x509', '-in', file, '-noout', `-${which}`], dir).split('=')[1].trim()))
+
+describe('aliases (built CLI): the seed\'s Step 2', () => {
+  it('stores a key+cert alias and a certificate-only alias with Apigee\'s Alias shape', async () => {
+    const keyCert = await cli(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key', '--format', 'json'])
+    expect(keyCert.code).toBe(0)
+    expect(keyCert.stderr).toBe("Using Apigee organization 'myorg'\nCreated alias [mtls_alias] (KEY_CERT) in keystore [mtls_keystore].\n")
+    const certOnly = await cli(['aliases', 'add', 'mtls_ca', '--keystore', 'mtls_truststore', '--cert-file', 'RootCA.pem'])
+    expect(certOnly.code).toBe(0)
+
+    const described = await cli(['aliases', 'describe', 'mtls_alias', '--keystore', 'mtls_keystore', '--format', 'json'])
+    const alias = JSON.parse(described.stdout)
+    expect(Object.keys(alias).sort()).toEqual(['alias', 'certsInfo', 'type'])
+    expect(alias).toEqual({
+      alias: 'mtls_alias',
+      type: 'KEY_CERT',
+      certsInfo: {
+        certInfo: [
+          {
+            version: 1, // `openssl x509 -req` without extensions makes a v1 certificate
+            subject: 'CN=gateway',
+            issuer: 'CN=my-ca',
+            expiryDate: opensslDateMs('my_gateway.pem', 'enddate'),
+            validFrom: opensslDateMs('my_gateway.pem', 'startdate'),
+            isValid: 'Yes',
+            subjectAlternativeNames: [],
+            sigAlgName: 'SHA256-RSA',
+            publicKey: 'RSA Public Key, 2048 bits',
+            basicConstraints: 'CA:FALSE',
+            serialNumber: '01',
+          },
+        ],
+      },
+    })
+    const ca = JSON.parse((await cli(['aliases', 'describe', 'mtls_ca', '--keystore', 'mtls_truststore', '--format', 'json'])).stdout)
+    expect(ca.type).toBe('CERT')
+    const serial = openssl(['x509', '-in', 'RootCA.pem', '-noout', '-serial'], dir).split('=')[1].trim().toLowerCase()
+    expect(ca.certsInfo.certInfo[0]).toMatchObject({version: 3, basicConstraints: 'CA:TRUE', subject: 'CN=my-ca', serialNumber: serial.match(/../g)!.join(':')})
+
+    // The default describe is gcloud-style YAML: sorted keys, quoted int64 strings.
+    const yaml = (await cli(['aliases', 'describe', 'mtls_alias', '--keystore', 'mtls_keystore'])).stdout
+    expect(yaml).toMatch(/^alias: mtls_alias\ncertsInfo:\n  certInfo:\n    - basicConstraints: CA:FALSE\n      expiryDate: '\d{13}'\n      isValid: 'Yes'\n/)
+
+    const listed = await cli(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', 'value(alias,type)'])
+    expect(listed.stdout).toBe('mtls_alias\tKEY_CERT\n')
+    const ks = await cli(['keystores', 'describe', 'mtls_keystore'])
+    expect(ks.stdout).toMatch(/EXPIRATION STATUS\nmtls_alias\s+KEY_CERT\s+CN=gateway\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+Yes\n$/)
+    const key = path.join(home, 'organizations/myorg/environments/dev/keystores/mtls_keystore/aliases/mtls_alias/key.pem')
+    expect(fs.statSync(key).mode & 0o777).toBe(0o600)
+  })
+
+  it('accepts an encrypted key with its password, a combined PEM, a chain and a PKCS#12 file', async () => {
+    expect((await cli(['aliases', 'add', 'enc', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--key-password-file', 'password.txt'])).code).toBe(0)
+    expect((await cli(['aliases', 'add', 'combined', '--keystore', 'mtls_keystore', '--cert-file', 'combined.pem', '--format', 'value(type)'])).stdout).toBe('KEY_CERT\n')
+    const chain = await cli(['aliases', 'add', 'chain', '--keystore', 'mtls_keystore', '--cert-file', 'chain.pem', '--key-file', 'my_gateway.key', '--format', 'json'])
+    expect(JSON.parse(chain.stdout).certsInfo.certInfo.map((c: {subject: string}) => c.subject)).toEqual(['CN=gateway', 'CN=my-ca'])
+    const p12 = await cli(['aliases', 'add', 'p12', '--keystore', 'mtls_keystore', '--p12-file', 'gateway.p12', '--p12-password-file', 'password.txt', '--format', 'json'])
+    expect(p12.code).toBe(0)
+    expect(JSON.parse(p12.stdout)).toMatchObject({type: 'KEY_CERT', certsInfo: {certInfo: [{subject: 'CN=gateway'}, {subject: 'CN=my-ca'}]}})
+    const self = await cli(['aliases', 'add', 'self', '--keystore', 'mtls_keystore', '--self-signed', '--subject', '/CN=self.example', '--san', 'DNS:self.example', '--format', 'json'])
+    expect(JSON.parse(self.stdout).certsInfo.certInfo[0]).toMatchObject({subject: 'CN=self.example', issuer: 'CN=self.example', subjectAlternativeNames: ['self.example']})
+  })
+
+  it('refuses bad input with a clear error, exit code, and the store unchanged', async () => {
+    await cli(['aliases', 'add', 'taken', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
+    const before = snapshot(home)
+    const cases: Array<[string[], number, string]> = [
+      [['--cert-file', 'my_gateway.pem', '--key-file', 'my_server.key'], 1, 'INVALID_ARGUMENT: The private key in my_server.key does not match the certificate in my_gateway.pem.'],
+      [['--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--key-password-file', 'wrong.txt'], 1, 'INVALID_ARGUMENT: Wrong password for the private key in gateway.enc.key.'],
+      [['--cert-file', 'broken.pem'], 1, 'INVALID_ARGUMENT: broken.pem holds a malformed PEM CERTIFICATE block (bad base64).'],
+      [['--cert-file', 'my_gateway.key'], 1, 'INVALID_ARGUMENT: my_gateway.key holds no PEM certificate ("-----BEGIN CERTIFICATE-----").'],
+      [['--cert-file', 'missing.pem'], 1, 'INVALID_ARGUMENT: Cannot read the certificate file missing.pem: no such file.'],
+      [['--cert-file', 'expired.pem', '--key-file', 'expired.key'], 1, 'INVALID_ARGUMENT: Certificate has expired: the certificate in expired.pem expired on'],
+      [['--cert-file', 'future.pem'], 1, 'INVALID_ARGUMENT: Certificate is not yet valid: the certificate in future.pem is valid from'],
+      [['--cert-file', 'reversed.pem'], 1, 'INVALID_ARGUMENT: The certificate chain in reversed.pem is out of order: certificate 2 did not issue certificate 1.'],
+      [['--p12-file', 'gateway.p12', '--p12-password-file', 'wrong.txt'], 1, 'INVALID_ARGUMENT: Cannot open the PKCS#12 file gateway.p12: wrong password, or not a PKCS#12 file.'],
+      [['--cert-file', 'my_gateway.pem', '--self-signed', '--subject', '/CN=x'], 2, 'Give exactly one alias source, not --cert-file and --self-signed.'],
+      [[], 2, 'Missing the alias source: give one of --cert-file, --p12-file, --self-signed or --ca.'],
+    ]
+    for (const [args, code, message] of cases) {
+      const r = await cli(['aliases', 'add', 'new_alias', '--keystore', 'mtls_keystore', ...args])
+      expect(r.code, args.join(' ')).toBe(code)
+      expect(r.stderr, args.join(' ')).toContain(`ERROR: (mtlsctl.aliases.add) ${message}`)
+      expect(r.stdout).toBe('')
+      expect(snapshot(home)).toEqual(before)
+    }
+    const dup = await cli(['aliases', 'add', 'taken', '--keystore', 'mtls_keystore', '--cert-file', 'RootCA.pem'])
+    expect(dup.code).toBe(1)
+    expect(dup.stderr).toContain('ALREADY_EXISTS: Alias "organizations/myorg/environments/dev/keystores/mtls_keystore/aliases/taken" already exists.')
+    const noKs = await cli(['aliases', 'add', 'a', '--keystore', 'nope', '--cert-file', 'RootCA.pem'])
+    expect(noKs.code).toBe(1)
+    expect(noKs.stderr).toContain('NOT_FOUND: Keystore "organizations/myorg/environments/dev/keystores/nope" not found.')
+    const noEnv = await runCli(['aliases', 'add', 'a', '--keystore', 'ks', '--cert-file', 'RootCA.pem', '--environment', 'prod'], {home, cwd: dir, env: {MTLSCTL_ORGANIZATION: 'myorg'}})
+    expect(noEnv.stderr).toContain('NOT_FOUND: Environment "organizations/myorg/environments/prod" not found.')
+    const badName = await cli(['aliases', 'add', 'bad name', '--keystore', 'mtls_keystore', '--cert-file', 'RootCA.pem'])
+    expect(badName.code).toBe(1)
+    expect(badName.stderr).toContain('INVALID_ARGUMENT: Invalid alias name "bad name": it must match the pattern [\\w.-]{1,255}')
+    const escape = await cli(['aliases', 'describe', '..', '--keystore', 'mtls_keystore'])
+    expect(escape.stderr).toContain('INVALID_ARGUMENT: Invalid alias name ".."')
+    expect(snapshot(home)).toEqual(before)
+
+    const ignored = await cli(['aliases', 'add', 'expired', '--keystore', 'mtls_truststore', '--cert-file', 'expired.pem', '--ignore-expiry-validation', '--format', 'value(certsInfo.certInfo.0.isValid)'])
+    expect(ignored).toMatchObject({code: 0, stdout: 'No\n'})
+  })
+
+  it('configurable environments refuse alias and reference updates with Apigee\'s exact texts', async () => {
+    await cli(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
+    await cli(['references', 'create', 'mtls_ref', '--refers', 'mtls_keystore'])
+    const before = snapshot(home)
+    const alias = await cli(['aliases', 'update', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem'])
+    expect(alias.code).toBe(1)
+    expect(alias.stderr).toBe(
+      "Using Apigee organization 'myorg'\nERROR: (mtlsctl.aliases.update) FAILED_PRECONDITION: Alias updates are currently disabled for configurable proxy environments. To update the certificate, create a new alias and reference it within a new archive deployment.\n",
+    )
+    const ref = await cli(['references', 'update', 'mtls_ref', '--refers', 'mtls_truststore'])
+    expect(ref.code).toBe(1)
+    expect(ref.stderr).toBe(
+      "Using Apigee organization 'myorg'\nERROR: (mtlsctl.references.update) FAILED_PRECONDITION: Reference updates are currently disabled for configurable proxy environments. To update the reference, create a new reference and reference it within a new archive deployment.\n",
+    )
+    expect(snapshot(home)).toEqual(before)
+  })
+
+  it('programmable environments allow updates; the stored key must match the new certificate', async () => {
+    const prog = (args: string[]) => runCli(args, {home, cwd: dir, env: {MTLSCTL_ORGANIZATION: 'myorg', MTLSCTL_ENVIRONMENT: 'prog'}})
+    await prog(['environments', 'create', 'prog', '--api-proxy-type', 'programmable'])
+    await prog(['keystores', 'create', 'ks'])
+    await prog(['aliases', 'add', 'a', '--keystore', 'ks', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
+    const mismatch = await prog(['aliases', 'update', 'a', '--keystore', 'ks', '--cert-file', 'my_server.pem'])
+    expect(mismatch.code).toBe(1)
+    expect(mismatch.stderr).toContain('does not match the certificate in my_server.pem')
+    const ok = await prog(['aliases', 'update', 'a', '--keystore', 'ks', '--cert-file', 'chain.pem', '--format', 'value(certsInfo.certInfo.1.subject)'])
+    expect(ok).toMatchObject({code: 0, stdout: 'CN=my-ca\n'})
+    await prog(['keystores', 'create', 'ks2'])
+    await prog(['references', 'create', 'r', '--refers', 'ks'])
+    const updated = await prog(['references', 'update', 'r', '--refers', 'ks2', '--resource-type', 'TrustStore', '--format', 'json'])
+    expect(JSON.parse(updated.stdout)).toEqual({name: 'r', resourceType: 'TrustStore', refers: 'ks2'})
+  })
+
+  it('makes a CSR for a key+cert alias that openssl verifies, and lists expiring certificates', async () => {
+    await cli(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
+    await cli(['aliases', 'add', 'soon', '--keystore', 'mtls_truststore', '--cert-file', 'soon.pem'])
+    const csr = await cli(['aliases', 'csr', 'mtls_alias', '--keystore', 'mtls_keystore', '--out', 'alias.csr'])
+    expect(csr.code).toBe(0)
+    expect(openssl(['req', '-in', 'alias.csr', '-noout', '-verify', '-subject'], dir)).toContain('subject=CN = gateway')
+    const certOnly = await cli(['aliases', 'csr', 'soon', '--keystore', 'mtls_truststore'])
+    expect(certOnly.code).toBe(1)
+    const soon = await cli(['aliases', 'list', '--expiring-within', '30d', '--format', 'value(keystore,alias,isValid)'])
+    expect(soon.stdout).toBe('mtls_truststore\tsoon\tYes\n')
+    const table = await cli(['aliases', 'list', '--expiring-within', '400d'])
+    expect(table.stdout.split('\n')[0]).toMatch(/^KEYSTORE\s+ALIAS\s+SUBJECT\s+EXPIRES\s+DAYS LEFT\s+VALID$/)
+  })
+
+  it('never prints key material, whatever the command or format', async () => {
+    const outputs: string[] = []
+    const run = async (args: string[]) => {
+      const r = await cli(args)
+      outputs.push(r.stdout, r.stderr)
+      return r
+    }
+    await run(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'combined.pem', '--verbosity', 'debug'])
+    await run(['aliases', 'add', 'x', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--key-password-file', 'wrong.txt', '--verbosity', 'debug'])
+    for (const format of ['json', 'yaml', 'csv(alias,type)', 'table(alias)', 'value(alias)']) {
+      await run(['aliases', 'describe', 'mtls_alias', '--keystore', 'mtls_keystore', '--format', format])
+      await run(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', format])
+      await run(['keystores', 'describe', 'mtls_keystore', '--format', format])
+    }
+    await run(['aliases', 'csr', 'mtls_alias', '--keystore', 'mtls_keystore'])
+    const keyBody = fs.readFileSync(path.join(dir, 'my_gateway.key'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))
+    const all = outputs.join('\n')
+    expect(all).not.toMatch(/PRIVATE KEY/)
+    for (const line of keyBody) expect(all).not.toContain(line)
+    expect(all).not.toContain('s3cret-pass')
+    expect(all).not.toContain('not-it')
+  })
+
+  it('50 concurrent `aliases add` into one keystore: 50 aliases', async () => {
+    const results = await Promise.all(
+      Array.from({length: 50}, (_, i) => cli(['aliases', 'add', `a${i}`, '--keystore', 'mtls_truststore', '--cert-file', 'RootCA.pem', '--format', 'value(alias)'])),
+    )
+    for (const r of results) expect(r.code).toBe(0)
+    const listed = await cli(['aliases', 'list', '--keystore', 'mtls_truststore', '--format', 'value(alias)'])
+    expect(listed.stdout.trim().split('\n').sort()).toEqual(Array.from({length: 50}, (_, i) => `a${i}`).sort())
+  }, 120_000)
+
+  it('deleting a keystore with aliases removes everything it holds', async () => {
+    await cli(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
+    const r = await cli(['keystores', 'delete', 'mtls_keystore', '--quiet'])
+    expect(r).toMatchObject({code: 0, stdout: ''})
+    expect(fs.existsSync(path.join(home, 'organizations/myorg/environments/dev/keystores/mtls_keystore'))).toBe(false)
+    expect((await cli(['keystores', 'list', '--format', 'value(name)'])).stdout).toBe('mtls_truststore\n')
+    const again = await cli(['keystores', 'create', 'mtls_keystore'])
+    expect(again.code).toBe(0)
+    expect((await cli(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout).toBe('[]\n')
+  })
+
+  it('references: create, list, describe, delete; the target must exist', async () => {
+    expect((await cli(['references', 'create', 'r1', '--refers', 'mtls_keystore', '--format', 'json'])).stdout).toBe(
+      '{\n  "name": "r1",\n  "resourceType": "KeyStore",\n  "refers": "mtls_keystore"\n}\n',
+    )
+    const missing = await cli(['references', 'create', 'r2', '--refers', 'nope'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('INVALID_ARGUMENT: Reference target "organizations/myorg/environments/dev/keystores/nope" does not exist.')
+    expect((await cli(['references', 'list', '--format', 'value(name,refers)'])).stdout).toBe('r1\tmtls_keystore\n')
+    expect((await cli(['references', 'describe', 'r1', '--format', 'value(resourceType)'])).stdout).toBe('KeyStore\n')
+    expect((await cli(['references', 'delete', 'r1'])).code).toBe(0)
+    expect((await cli(['references', 'describe', 'r1'])).stderr).toContain('NOT_FOUND: Reference "organizations/myorg/environments/dev/references/r1" not found.')
+  })
+})

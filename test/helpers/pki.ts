@@ -1,0 +1,46 @@
+import {execFileSync} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {issueCertificate, parseCertificate} from '../../src/core/ca/certificates.js'
+import {generateKey, parsePrivateKey} from '../../src/core/ca/keys.js'
+import {parseSubject} from '../../src/core/ca/subject.js'
+
+export const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, {cwd, stdio: 'pipe'}).toString()
+
+/**
+ * The seed's Step 1, with real openssl: RootCA.{key,pem}, my_gateway.{key,csr,pem} and
+ * my_server.{key,csr,pem} in dir (the eight files).
+ */
+export function seedStep1(dir: string): void {
+  openssl(['req', '-new', '-x509', '-nodes', '-days', '365', '-subj', '/CN=my-ca', '-keyout', 'RootCA.key', '-out', 'RootCA.pem'], dir)
+  for (const [name, cn] of [['my_gateway', 'gateway'], ['my_server', 'localhost']]) {
+    openssl(['genrsa', '-out', `${name}.key`, '2048'], dir)
+    openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`], dir)
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'RootCA.pem', '-CAkey', 'RootCA.key', '-set_serial', '01', '-out', `${name}.pem`, '-days', '365', '-sha256'], dir)
+  }
+}
+
+/** A certificate of RootCA (in dir) with the given validity window: NAME.pem and NAME.key. */
+export async function certWithValidity(dir: string, name: string, notBefore: Date, notAfter: Date): Promise<void> {
+  const issuer = {
+    certificate: await parseCertificate(fs.readFileSync(path.join(dir, 'RootCA.pem'))),
+    privateKey: parsePrivateKey(fs.readFileSync(path.join(dir, 'RootCA.key'))),
+  }
+  const key = generateKey('rsa-2048')
+  const pem = await issueCertificate({subject: parseSubject(`/CN=${name}`), publicKey: key, profile: {kind: 'leaf', usage: 'client'}, notBefore, notAfter}, issuer)
+  fs.writeFileSync(path.join(dir, `${name}.pem`), pem)
+  fs.writeFileSync(path.join(dir, `${name}.key`), key.export({type: 'pkcs8', format: 'pem'}) as string, {mode: 0o600})
+}
+
+/** Every file under dir with its contents: two snapshots are equal when nothing changed. */
+export function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {}
+  if (!fs.existsSync(dir)) return files
+  for (const entry of fs.readdirSync(dir, {recursive: true, withFileTypes: true})) {
+    if (!entry.isFile()) continue
+    const full = path.join(entry.parentPath, entry.name)
+    files[path.relative(dir, full)] = fs.readFileSync(full, 'utf8')
+  }
+  return files
+}
