@@ -8,6 +8,7 @@ import {OperationProgress} from '../../cli/progress.js'
 import {UsageError} from '../../cli/usage-error.js'
 import {startWorker} from '../../cli/worker.js'
 import {createArchiveDeployment, parseLabels, runArchiveDeployment} from '../../core/archives/deployments.js'
+import {checkArchiveSyntax} from '../../core/archives/parse.js'
 import {readSource, unzipArchive, zipArchive} from '../../core/archives/source.js'
 import {invalidArgument} from '../../core/errors.js'
 import {describeOperation, getOperation} from '../../core/operations.js'
@@ -66,12 +67,14 @@ progress line on stderr; with --async it prints the operation and returns at onc
       } catch {
         throw invalidArgument(`Path to archive deployment does not exist: ${bundle}`)
       }
-      await unzipArchive(data, bundle)
+      await checkArchiveSyntax(await unzipArchive(data, bundle))
       return data
     }
     if (source === undefined) {
       throw new UsageError('Missing required flag --source (or --bundle-file).', 'Point --source at the folder that holds src/main/apigee/.')
     }
-    return zipArchive(readSource(source))
+    const files = readSource(source)
+    await checkArchiveSyntax(files)
+    return zipArchive(files)
   }
 }

@@ -37,3 +37,15 @@ export async function parseYamlFile<T>(text: string, file: string): Promise<T> {
   }
   return doc.toJS() as T
 }
+
+/**
+ * Checks that every JSON and YAML file of an archive parses, before anything is uploaded:
+ * a syntax error is the user's to fix locally, with file, line and column.
+ */
+export async function checkArchiveSyntax(files: Map<string, Buffer>): Promise<void> {
+  for (const [rel, data] of files) {
+    const file = `src/main/apigee/${rel}`
+    if (rel.endsWith('.json')) parseJsonFile(data.toString('utf8'), file)
+    else if (rel.endsWith('.yaml') || rel.endsWith('.yml')) await parseYamlFile(data.toString('utf8'), file)
+  }
+}

@@ -1,0 +1,232 @@
+import {execFile} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {promisify} from 'node:util'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+
+import {BIN, ROOT, rmTemp, runCli, tempDir} from '../helpers/cli.js'
+import {certWithValidity, seedStep1, snapshot} from '../helpers/pki.js'
+
+const EXAMPLES = path.join(ROOT, 'examples/archives')
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+
+/** The seed's four `operations describe` examples, in order, with its placeholders. */
+function seedExamples(): string[] {
+  const text = fs.readFileSync(path.join(ROOT, 'test/fixtures/seed/configurable-proxy-southbound-mtls.txt'), 'utf8')
+  return [...text.matchAll(/operations describe \S+ (?:Using Apigee organization '\w+' )?(done: true .*? uuid: [0-9a-f-]+)/g)].map((m) => m[1])
+}
+
+/** gcloud's YAML on one line, as the seed's page flattens it. */
+const flatten = (yaml: string) => yaml.trimEnd().replace(/\n\s*(?:- )?/g, ' ')
+
+let certs: string
+let home: string
+const flags = ['--organization', 'myorg', '--environment', 'dev']
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {home, cwd: certs, env})
+
+beforeAll(async () => {
+  certs = tempDir()
+  seedStep1(certs)
+  await certWithValidity(certs, 'expired', new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 86_400_000))
+})
+afterAll(() => rmTemp(certs))
+
+beforeEach(async () => {
+  home = path.join(tempDir(), 'state')
+  const setup = [
+    ['environments', 'create', 'dev', '--organization', 'myorg'],
+    ['keystores', 'create', 'mtls_keystore', ...flags],
+    ['keystores', 'create', 'mtls_truststore', ...flags],
+    ['keystores', 'create', 'docs-keystore', ...flags],
+    ['keystores', 'create', 'expired-keystore', ...flags],
+    ['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key', ...flags],
+    ['aliases', 'add', 'rootca', '--keystore', 'mtls_truststore', '--cert-file', 'RootCA.pem', ...flags],
+    ['aliases', 'add', 'expired', '--keystore', 'expired-keystore', '--cert-file', 'expired.pem', '--ignore-expiry-validation', ...flags],
+  ]
+  for (const args of setup) expect((await cli(args)).code, args.join(' ')).toBe(0)
+})
+
+const deploy = (example: string, extra: string[] = []) =>
+  cli(['archives', 'deploy', ...flags, '--source', path.join(EXAMPLES, example, 'src'), ...extra])
+
+describe('archives deploy (built CLI): the seed\'s documented errors, word for word', () => {
+  const cases = ['missing-keystore', 'missing-alias', 'missing-truststore', 'expired-certificate']
+  for (const [i, example] of cases.entries()) {
+    it(`${example}: gcloud's failure lines and the seed's operations describe YAML`, async () => {
+      const r = await deploy(example)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe('')
+      const m = new RegExp(
+        `^Waiting for operation \\[(${UUID})\\] to complete\\.\\.\\.\\n\\.+failed\\.\\nERROR: \\(mtlsctl\\.archives\\.deploy\\) Failed to await operation:\\nOperation\\(name='organizations/myorg/operations/\\1'\\)\\nDetails: (.*)\\n$`,
+      ).exec(r.stderr)
+      expect(m, r.stderr).not.toBeNull()
+      const uuid = m![1]
+
+      const described = await cli(['operations', 'describe', uuid], {MTLSCTL_ORGANIZATION: 'myorg'})
+      expect(described.code).toBe(0)
+      expect(described.stderr).toBe("Using Apigee organization 'myorg'\n")
+      const archive = /targetResourceName: organizations\/myorg\/environments\/dev\/archiveDeployments\/([a-z0-9]{18})\n/.exec(described.stdout)![1]
+      const seedUuid = /uuid: ([0-9a-f-]+)$/.exec(seedExamples()[i])![1]
+      const expected = seedExamples()[i]
+        .replaceAll('{org}', 'myorg')
+        .replaceAll('{env}', 'dev')
+        .replaceAll('{api}', 'helloworld')
+        .replaceAll(seedUuid, uuid)
+        .replace(/archiveDeployments\/\S+/, `archiveDeployments/${archive}`)
+      expect(flatten(described.stdout)).toBe(expected)
+      // The Details line is the operation's message, exactly.
+      expect(`'${m![2]}'`).toBe(/message: ('.*')/.exec(described.stdout)![1])
+    })
+  }
+
+  it('the valid archive deploys: nothing on stdout, gcloud\'s done line, listed as Deployed', async () => {
+    const r = await deploy('valid', ['--labels', 'team=edge,tier=gold'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(new RegExp(`^Waiting for operation \\[${UUID}\\] to complete\\.\\.\\.\\n\\.+done\\.\\n$`))
+    const list = await cli(['archives', 'list', ...flags])
+    expect(list.stdout).toMatch(/^ARCHIVE ID\s+ENVIRONMENT\s+DEPLOYED AT\s+LABELS\s+OPERATION STATUS\n[a-z0-9]{18}\s+dev\s+\S+\s+team=edge;tier=gold\s+Deployed\n$/)
+    // A later failure is numbered after the revision the success created.
+    const failed = await deploy('missing-alias')
+    expect(failed.stderr).toContain('proxy "organizations/myorg/apis/helloworld/revisions/2"')
+    const rows = await cli(['archives', 'list', ...flags, '--format', 'value(operationStatus)'])
+    expect(rows.stdout).toBe('Failed\nDeployed\n')
+  })
+
+  it('--async prints the operation at once; a shell polling loop on value(done) reaches True', async () => {
+    const r = await deploy('valid', ['--async'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('') // the hint is for terminals only
+    const m = new RegExp(
+      `^metadata:\\n  '@type': type.googleapis.com/google.cloud.apigee.v1.OperationMetadata\\n  operationType: INSERT\\n  state: IN_PROGRESS\\n  targetResourceName: organizations/myorg/environments/dev/archiveDeployments/[a-z0-9]{18}\\nname: organizations/myorg/operations/(${UUID})\\norganization: myorg\\nuuid: \\1\\n$`,
+    ).exec(r.stdout)
+    expect(m, r.stdout).not.toBeNull()
+    const script = `for i in $(seq 600); do v=$(node "${BIN}" operations describe ${m![1]} --organization myorg --format='value(done)'); [ "$v" = True ] && echo "$v" && exit 0; sleep 0.1; done; exit 1`
+    const {stdout} = await promisify(execFile)('bash', ['-c', script], {env: {...process.env, MTLSCTL_HOME: home}})
+    expect(stdout).toBe('True\n')
+    const done = await cli(['operations', 'describe', m![1], '--organization', 'myorg', '--format', 'json'])
+    expect(JSON.parse(done.stdout)).toMatchObject({done: true, metadata: {state: 'FINISHED'}, response: {operation: `organizations/myorg/operations/${m![1]}`}})
+  })
+
+  it('a worker killed with SIGKILL mid-operation does not leave the operation IN_PROGRESS', async () => {
+    const pause = path.join(path.dirname(home), 'never-created')
+    const env = {MTLSCTL_WORKER_PAUSE_FILE: pause, MTLSCTL_OPERATION_LEASE_MS: '1500'}
+    const r = await cli(['archives', 'deploy', ...flags, '--source', path.join(EXAMPLES, 'valid', 'src'), '--async', '--format', 'value(uuid)'], env)
+    const uuid = r.stdout.trim()
+    const file = path.join(home, 'organizations/myorg/operations', `${uuid}.json`)
+    // The worker takes the lease over from the command that started it.
+    const started = await promisify(execFile)('bash', ['-c', `for i in $(seq 300); do p=$(node -e 'const d=require("${file}");if(d.lease&&d.lease.pid!==${process.pid})console.log(d.lease.pid)' 2>/dev/null); [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ "$(ps -o args= -p "$p" | grep -c worker.js)" = 1 ] && echo "$p" && exit 0; sleep 0.05; done; exit 1`])
+    const pid = Number(started.stdout.trim())
+    process.kill(pid, 'SIGKILL')
+    const waited = await cli(['operations', 'wait', uuid, '--organization', 'myorg', '--timeout', '60s'], env)
+    expect(waited.code).toBe(1)
+    expect(waited.stderr).toContain(`Details: The process working on this operation (pid ${pid}) stopped before finishing it.`)
+    const described = await cli(['operations', 'describe', uuid, '--organization', 'myorg', '--format', 'json'])
+    expect(JSON.parse(described.stdout)).toMatchObject({done: true, error: {code: 13}, metadata: {state: 'FINISHED'}})
+    const list = await cli(['archives', 'list', ...flags, '--format', 'value(operationStatus)'])
+    expect(list.stdout).toBe('Failed\n')
+  })
+
+  it('refuses bad archives before storing anything', async () => {
+    const scratch = tempDir()
+    try {
+      fs.writeFileSync(path.join(scratch, 'file.txt'), 'x')
+      fs.mkdirSync(path.join(scratch, 'escape/src/main/apigee/apiproxies/helloworld'), {recursive: true})
+      fs.symlinkSync('/etc/hostname', path.join(scratch, 'escape/src/main/apigee/apiproxies/helloworld/config.yaml'))
+      fs.mkdirSync(path.join(scratch, 'empty'))
+      const before = snapshot(home)
+      const cases: Array<[string[], string]> = [
+        [['--source', path.join(scratch, 'missing')], `INVALID_ARGUMENT: Path to archive deployment does not exist: ${path.join(scratch, 'missing')}`],
+        [['--source', path.join(scratch, 'file.txt')], `INVALID_ARGUMENT: Source path is not a directory: ${path.join(scratch, 'file.txt')}`],
+        [['--source', path.join(scratch, 'empty')], `INVALID_ARGUMENT: No archive root in ${path.join(scratch, 'empty')}: expected ${path.join(scratch, 'empty/src/main/apigee')} or ${path.join(scratch, 'empty/main/apigee')}.\nPoint --source at the folder that holds src/main/apigee/ (apiproxies/ and environments/ go under it).`],
+        [['--source', path.join(scratch, 'escape')], `INVALID_ARGUMENT: Symbolic link ${path.join(scratch, 'escape/src/main/apigee/apiproxies/helloworld/config.yaml')} points outside the source folder (/etc/hostname).\nCopy the file into the source folder instead of linking to it.`],
+        [['--source', path.join(EXAMPLES, 'seed-targetservers/src')], 'INVALID_ARGUMENT: Invalid JSON in src/main/apigee/environments/dev/targetservers.json at line 1, column 317: Expected double-quoted property name (a trailing comma before it?).'],
+        [['--bundle-file', path.join(scratch, 'file.txt')], `INVALID_ARGUMENT: Bundle file is not a valid zip archive: ${path.join(scratch, 'file.txt')}`],
+      ]
+      for (const [args, message] of cases) {
+        const r = await cli(['archives', 'deploy', ...flags, ...args])
+        expect(r.stderr).toBe(`ERROR: (mtlsctl.archives.deploy) ${message}\n`)
+        expect(r.code).toBe(1)
+        expect(snapshot(home)).toEqual(before)
+      }
+      const unknownEnv = await cli(['archives', 'deploy', '--organization', 'myorg', '--environment', 'prod', '--source', path.join(EXAMPLES, 'valid/src')])
+      expect(unknownEnv.code).toBe(1)
+      expect(unknownEnv.stderr).toContain('NOT_FOUND: Environment "organizations/myorg/environments/prod" not found.')
+      await cli(['environments', 'create', 'legacy', '--organization', 'myorg', '--deployment-type', 'proxy'])
+      const proxyEnv = await cli(['archives', 'deploy', '--organization', 'myorg', '--environment', 'legacy', '--source', path.join(EXAMPLES, 'valid/src')])
+      expect(proxyEnv.code).toBe(1)
+      expect(proxyEnv.stderr).toContain('FAILED_PRECONDITION: Environment "organizations/myorg/environments/legacy" has deployment type PROXY')
+      const noSource = await cli(['archives', 'deploy', ...flags])
+      expect(noSource.code).toBe(2)
+    } finally {
+      rmTemp(scratch)
+    }
+  })
+
+  it('archives validate lists every problem with its resolution and exits 1', async () => {
+    const scratch = tempDir()
+    try {
+      fs.cpSync(path.join(EXAMPLES, 'valid/src'), path.join(scratch, 'src'), {recursive: true})
+      const ts = path.join(scratch, 'src/main/apigee/environments/dev/targetservers.json')
+      const targets = JSON.parse(fs.readFileSync(ts, 'utf8'))
+      targets[0].sSLInfo = {...targets[0].sSLInfo, keyStore: 'ref://missing_ref', trustStore: 'does-not-exist'}
+      targets.push({name: 'second', host: 'b', port: 443, sSLInfo: {enabled: true, clientAuthEnabled: true, keyStore: 'mtls_truststore', keyAlias: 'rootca'}})
+      fs.writeFileSync(ts, JSON.stringify(targets))
+      fs.appendFileSync(path.join(scratch, 'src/main/apigee/apiproxies/helloworld/config.yaml'), '  - id: second\n    target:\n      target_server_id: "second"\n  - id: third\n    target:\n      target_server_id: "nowhere"\n')
+      const before = snapshot(home)
+      const r = await cli(['archives', 'validate', ...flags, '--source', path.join(scratch, 'src')])
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe(
+        'Problem 1 (proxy "helloworld", target server "mymtlstarget"): reference "organizations/myorg/environments/dev/references/missing_ref" not found\n' +
+          '  Resolution: Create the reference (mtlsctl references create NAME --refers KEYSTORE), or name the keystore directly.\n' +
+          'Problem 2 (proxy "helloworld", target server "mymtlstarget"): missing required certificate(s) for truststore "organizations/myorg/environments/dev/keystores/does-not-exist"\n' +
+          '  Resolution: Create a truststore within the specified keystore with the same name that is referenced in the targetservers.json file, or update the targetservers.json file to reference an existing, valid Apigee keystore and truststore combination.\n' +
+          'Problem 3 (proxy "helloworld", target server "nowhere"): target server "nowhere" does not exist in environments/dev/targetservers.json\n' +
+          "  Resolution: Add the target server to environments/dev/targetservers.json, or fix target_server_id in the proxy's config.yaml.\n" +
+          'Problem 4 (proxy "helloworld", target server "second"): missing required private key for "alias \\"organizations/myorg/environments/dev/keystores/mtls_truststore/aliases/rootca\\""\n' +
+          '  Resolution: Create a key and certificate alias (mtlsctl aliases add ALIAS --keystore KS --cert-file F --key-file F) and reference it in targetservers.json: a certificate-only alias cannot authenticate the client.\n',
+      )
+      expect(r.stderr).toContain('ERROR: (mtlsctl.archives.validate) INVALID_ARGUMENT: 4 problem(s) in the archive; a deployment would fail with:\ngeneric::invalid_argument: proxy "organizations/myorg/apis/helloworld/revisions/1" contains reference(s) to invalid target server(s): target server "mymtlstarget" contains invalid TLS settings: reference "organizations/myorg/environments/dev/references/missing_ref" not found; missing required certificate(s) for truststore "organizations/myorg/environments/dev/keystores/does-not-exist"; target server "nowhere" does not exist in environments/dev/targetservers.json; target server "second" contains invalid TLS settings: missing required private key for "alias \\"organizations/myorg/environments/dev/keystores/mtls_truststore/aliases/rootca\\""\n')
+      expect(snapshot(home)).toEqual(before)
+      const ok = await cli(['archives', 'validate', ...flags, '--source', path.join(EXAMPLES, 'valid/src')])
+      expect(ok).toMatchObject({code: 0, stdout: ''})
+      expect(ok.stderr).toBe('Archive is valid: 1 proxy(ies) for environment [dev].\n')
+    } finally {
+      rmTemp(scratch)
+    }
+  })
+
+  it('ref:// names resolve through references; a bundle file deploys like its source', async () => {
+    await cli(['references', 'create', 'ks_ref', '--refers', 'mtls_keystore', ...flags])
+    await cli(['references', 'create', 'ts_ref', '--refers', 'mtls_truststore', '--resource-type', 'TrustStore', ...flags])
+    const scratch = tempDir()
+    try {
+      fs.cpSync(path.join(EXAMPLES, 'valid/src'), path.join(scratch, 'src'), {recursive: true})
+      const ts = path.join(scratch, 'src/main/apigee/environments/dev/targetservers.json')
+      fs.writeFileSync(ts, fs.readFileSync(ts, 'utf8').replace('"mtls_keystore"', '"ref://ks_ref"').replace('"mtls_truststore"', '"ref://ts_ref"'))
+      expect((await cli(['archives', 'deploy', ...flags, '--source', path.join(scratch, 'src')])).code).toBe(0)
+      // The stored zip, given back as --bundle-file.
+      const [id] = (await cli(['archives', 'list', ...flags, '--format', 'value(archiveId)'])).stdout.trim().split('\n')
+      const zip = path.join(home, 'organizations/myorg/environments/dev/archiveDeployments', id, 'archive.zip')
+      fs.copyFileSync(zip, path.join(scratch, 'bundle.zip'))
+      expect((await cli(['archives', 'deploy', ...flags, '--bundle-file', path.join(scratch, 'bundle.zip')])).code).toBe(0)
+    } finally {
+      rmTemp(scratch)
+    }
+    const described = await cli(['archives', 'describe', (await cli(['archives', 'list', ...flags, '--format', 'value(archiveId)'])).stdout.split('\n')[0], ...flags, '--format', 'json'])
+    expect(JSON.parse(described.stdout)).toMatchObject({operationStatus: 'Deployed'})
+    const ops = await cli(['operations', 'list', '--organization', 'myorg', '--filter', 'state=FINISHED', '--format', 'value(done)'])
+    expect(ops.stdout).toBe('True\nTrue\n')
+    const badFilter = await cli(['operations', 'list', '--organization', 'myorg', '--filter', 'done=yes'])
+    expect(badFilter.code).toBe(2)
+  })
+
+  it('archives delete asks (or --quiet) and prints gcloud\'s lines', async () => {
+    await deploy('valid')
+    const id = (await cli(['archives', 'list', ...flags, '--format', 'value(archiveId)'])).stdout.trim()
+    const r = await cli(['archives', 'delete', id, ...flags, '--quiet'])
+    expect(r).toMatchObject({code: 0, stdout: ''})
+    expect(r.stderr).toBe(`Archive deployment [${id}] will be deleted.\nArchive deployment [${id}] deleted.\n`)
+    expect((await cli(['archives', 'describe', id, ...flags])).stderr).toContain(`NOT_FOUND: Archive deployment "organizations/myorg/environments/dev/archiveDeployments/${id}" not found.`)
+  })
+})
