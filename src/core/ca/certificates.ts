@@ -53,6 +53,7 @@ export interface Certificate {
   issuer: DistinguishedName
   /** Exact DER of the subject Name: an issued certificate's issuer must be these bytes. */
   subjectDer: Buffer
+  issuerDer: Buffer
   notBefore: Date
   notAfter: Date
   publicKey: crypto.KeyObject
@@ -163,6 +164,7 @@ function parseCertificateDer(asn1: Asn1, der: Buffer, where: string): Certificat
       issuer: decodeName(asn1, fields[i + 2]),
       subject: decodeName(asn1, fields[i + 4]),
       subjectDer: encode(asn1, fields[i + 4]),
+      issuerDer: encode(asn1, fields[i + 2]),
       notBefore,
       notAfter,
       publicKey: x509.publicKey,
@@ -213,6 +215,14 @@ function readExtensions(asn1: Asn1, extensions: Node[], cert: Certificate): void
       }
     }
   }
+}
+
+/**
+ * Issued by itself: same name and its own key verifies the signature. (Node's checkIssued
+ * also wants keyCertSign, which a self-signed leaf does not have.)
+ */
+export function isSelfSigned(cert: Certificate): boolean {
+  return cert.issuerDer.equals(cert.subjectDer) && cert.x509.verify(cert.publicKey)
 }
 
 // -- building ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ export {
   createSelfSignedCertificate,
   type Issuer,
   issueCertificate,
+  isSelfSigned,
   parseCertificate,
   parseCertificateChain,
   parseSerial,

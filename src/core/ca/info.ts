@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto'
 
-import {type Certificate, parseCertificateChain} from './certificates.js'
+import {type Certificate, isSelfSigned, parseCertificateChain} from './certificates.js'
 import {describePublicKey, signatureAlgorithmName} from './keys.js'
 import {formatName, formatSan} from './subject.js'
 
@@ -87,6 +87,6 @@ export async function describeCertificate(input: string | Buffer | Certificate, 
     ...(cert.subjectKeyId ? {subjectKeyIdentifier: hexColons(cert.subjectKeyId)} : {}),
     ...(cert.authorityKeyId ? {authorityKeyIdentifier: hexColons(cert.authorityKeyId)} : {}),
     sha256Fingerprint: hexColons(fingerprint).toUpperCase(),
-    selfSigned: cert.x509.checkIssued(cert.x509) && cert.x509.verify(cert.publicKey),
+    selfSigned: isSelfSigned(cert),
   }
 }

@@ -1,7 +1,7 @@
 import type * as crypto from 'node:crypto'
 
 import {failedPrecondition, invalidArgument} from '../errors.js'
-import {type Certificate, type Issuer, readCertificateChain} from './certificates.js'
+import {type Certificate, type Issuer, isSelfSigned, readCertificateChain} from './certificates.js'
 import {isEncryptedPrivateKey, keysMatch, parsePrivateKey, readInputFile} from './keys.js'
 import {formatName} from './subject.js'
 
@@ -25,7 +25,7 @@ export interface IssuerKeySource {
 
 /** Throws unless the certificate may sign certificates now. */
 export function checkCaCertificate(cert: Certificate, where: string, at: Date = new Date()): void {
-  const selfSignedV1 = cert.version === 1 && cert.x509.checkIssued(cert.x509)
+  const selfSignedV1 = cert.version === 1 && isSelfSigned(cert)
   if (!cert.basicConstraints?.ca && !selfSignedV1) {
     throw invalidArgument(
       `${where} is not a CA certificate (basicConstraints CA:FALSE): it cannot sign certificates.`,

@@ -19,7 +19,7 @@ import {
   set,
   smallInt,
 } from './asn1.js'
-import {type Certificate, readCertificateChain} from './certificates.js'
+import {type Certificate, isSelfSigned, readCertificateChain} from './certificates.js'
 import {checkOutputs, writeOutputs} from './files.js'
 import {isEncryptedPrivateKey, keysMatch, parsePrivateKey, readInputFile} from './keys.js'
 import {caCertificate, listCas} from './registry.js'
@@ -141,7 +141,7 @@ async function completeChain(store: Store, chain: Certificate[]): Promise<void> 
   const cas = await Promise.all((await listCas(store)).map((ca) => caCertificate(ca)))
   for (let i = 0; i < 10; i++) {
     const last = chain[chain.length - 1]
-    if (last.x509.checkIssued(last.x509)) return
+    if (isSelfSigned(last)) return
     const issuer = cas.find((ca) => last.x509.checkIssued(ca.x509) && last.x509.verify(ca.publicKey))
     if (!issuer || chain.some((c) => c.der.equals(issuer.der))) return
     chain.push(issuer)

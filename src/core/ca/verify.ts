@@ -3,7 +3,7 @@ import * as net from 'node:net'
 
 import {failedPrecondition} from '../errors.js'
 import type {Store} from '../store/index.js'
-import {type Certificate, readCertificateChain} from './certificates.js'
+import {type Certificate, isSelfSigned, readCertificateChain} from './certificates.js'
 import {isEncryptedPrivateKey, keysMatch, parsePrivateKey, readInputFile} from './keys.js'
 import {caCertificate, getCa} from './registry.js'
 import {formatName} from './subject.js'
@@ -72,14 +72,14 @@ function checkChain(leaf: Certificate, intermediates: Certificate[], trusted: Ce
     const named = [...trusted, ...intermediates].filter((c) => c !== current && current.x509.checkIssued(c.x509))
     if (named.length === 0) {
       return fail(
-        current.x509.checkIssued(current.x509)
+        isSelfSigned(current)
           ? `self-signed certificate: ${formatName(current.subject)} is not a trusted CA`
           : `unable to get local issuer certificate: no trusted CA named ${formatName(current.issuer)}`,
       )
     }
     const issuer = named.find((c) => current.x509.verify(c.publicKey))
     if (!issuer) return fail(`certificate signature failure: the signature does not verify with the key of ${formatName(named[0].subject)}`)
-    const v1Root = issuer.version === 1 && issuer.x509.checkIssued(issuer.x509)
+    const v1Root = issuer.version === 1 && isSelfSigned(issuer)
     if (!issuer.basicConstraints?.ca && !v1Root) return fail(`invalid CA certificate: ${formatName(issuer.subject)} is not a CA`)
     if (issuer.keyUsage && !issuer.keyUsage.includes('keyCertSign')) {
       return fail(`invalid CA certificate: the keyUsage of ${formatName(issuer.subject)} lacks keyCertSign`)
