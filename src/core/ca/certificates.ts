@@ -311,7 +311,7 @@ async function build(asn1: Asn1, t: CertificateTemplate, signer: Signer): Promis
   if (notAfter.getTime() <= notBefore.getTime()) throw invalidArgument('A certificate must end after it starts.')
   const algorithm = signatureAlgorithm(signer.privateKey)
   const algorithmId = seq(asn1, [oid(asn1, algorithm.oid), ...(algorithm.nullParams ? [nullNode(asn1)] : [])])
-  const spki = crypto.createPublicKey(t.publicKey).export({type: 'spki', format: 'der'})
+  const spki = publicKeyOf(t.publicKey).export({type: 'spki', format: 'der'})
   const tbs = seq(asn1, [
     explicit(asn1, 0, smallInt(asn1, 2)),
     unsignedInt(asn1, t.serial ? parseSerial(t.serial) : randomSerial()),
@@ -369,9 +369,14 @@ function extensionsFor(asn1: Asn1, t: CertificateTemplate, authorityKeyId: Buffe
   return list
 }
 
+/** The public half of a key pair, given either half. */
+export function publicKeyOf(key: crypto.KeyObject): crypto.KeyObject {
+  return key.type === 'private' ? crypto.createPublicKey(key) : key
+}
+
 /** RFC 5280 method 1: SHA-1 of the subjectPublicKey bits (what openssl writes as the SKI). */
 export function keyIdentifier(asn1: Asn1, key: crypto.KeyObject): Buffer {
-  const spki = decode(asn1, crypto.createPublicKey(key).export({type: 'spki', format: 'der'}))
+  const spki = decode(asn1, publicKeyOf(key).export({type: 'spki', format: 'der'}))
   return crypto.createHash('sha1').update(bitStringBytes(children(spki)[1])).digest()
 }
 
