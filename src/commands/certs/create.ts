@@ -27,6 +27,8 @@ export default class CertsCreate extends BaseCommand<typeof CertsCreate> {
       description: 'Subject alternative names: DNS:name, IP:address, EMAIL:address, URI:uri, comma-separated (repeatable).',
       helpValue: 'SANS',
       multiple: true,
+      // One value per --san, so a NAME after it is not taken for a SAN.
+      multipleNonGreedy: true,
     }),
     usage: Flags.string({description: 'Extended key usage.', options: [...USAGES], default: 'both'}),
     days: Flags.integer({description: 'Validity in days.', default: 365}),
