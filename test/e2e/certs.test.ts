@@ -147,7 +147,8 @@ describe('certs sign', () => {
 describe('certs describe', () => {
   it("prints a readable summary, and Apigee's certInfo field names with --format json", async () => {
     const dir = folder()
-    await cli(['certs', 'create', 'srv', '--ca', 'RootCA', '--subject', '/CN=srv.example.com', '--san', 'DNS:srv.example.com,IP:10.0.0.9', '--usage', 'server'], dir)
+    // NAME after repeated --san flags: each --san takes one value.
+    await cli(['certs', 'create', '--ca', 'RootCA', '--subject', '/CN=srv.example.com', '--san', 'DNS:srv.example.com', '--san', 'IP:10.0.0.9', 'srv', '--usage', 'server'], dir)
     const text = await cli(['certs', 'describe', 'srv.pem'], dir)
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/^Subject: {13}CN=srv\.example\.com\nIssuer: {14}CN=my-ca\n/)

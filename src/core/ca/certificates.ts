@@ -5,7 +5,6 @@ import {
   type Asn1,
   bitStringBytes,
   bits,
-  bool,
   bytesOf,
   children,
   decode,
@@ -15,7 +14,6 @@ import {
   loadAsn1,
   type Node,
   nullNode,
-  OID,
   octets,
   oid,
   oidOf,
@@ -26,8 +24,11 @@ import {
   time,
   unsignedInt,
 } from './asn1.js'
+import {extensionsFor, readExtensions} from './extensions.js'
 import {readInputFile, sign, signatureAlgorithm} from './keys.js'
-import {decodeName, decodeSans, type DistinguishedName, encodeName, encodeSans, type SubjectAltName} from './subject.js'
+import {decodeName, type DistinguishedName, encodeName, type SubjectAltName} from './subject.js'
+
+export {KEY_USAGE_BITS} from './extensions.js'
 
 /** What a leaf certificate is for: extKeyUsage clientAuth, serverAuth or both. */
 export const USAGES = ['client', 'server', 'both'] as const
@@ -63,28 +64,6 @@ export interface Certificate {
   sans: SubjectAltName[]
   subjectKeyId?: Buffer
   authorityKeyId?: Buffer
-}
-
-export const KEY_USAGE_BITS = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const
-
-const EKU_NAMES: Record<string, string> = {
-  [OID.serverAuth]: 'serverAuth',
-  [OID.clientAuth]: 'clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
 }
 
 // -- PEM ---------------------------------------------------------------------------------
@@ -171,49 +150,10 @@ function parseCertificateDer(asn1: Asn1, der: Buffer, where: string): Certificat
       sans: [],
     }
     const extensions = fields.slice(i + 6).find((f) => f.tagClass === asn1.Class.CONTEXT_SPECIFIC && f.type === 3)
-    if (extensions) readExtensions(asn1, children(children(extensions)[0]), cert)
+    if (extensions) Object.assign(cert, readExtensions(asn1, children(children(extensions)[0])))
     return cert
   } catch {
     throw invalidArgument(`${where} is not a valid X.509 certificate (its structure could not be read).`)
-  }
-}
-
-function readExtensions(asn1: Asn1, extensions: Node[], cert: Certificate): void {
-  for (const extension of extensions) {
-    const parts = children(extension)
-    const id = oidOf(asn1, parts[0])
-    const value = decode(asn1, bytesOf(parts[parts.length - 1]))
-    switch (id) {
-      case OID.basicConstraints: {
-        const [first, second] = children(value)
-        const ca = first?.type === asn1.Type.BOOLEAN ? bytesOf(first)[0] !== 0 : false
-        const lenNode = first?.type === asn1.Type.INTEGER ? first : second
-        cert.basicConstraints = {ca, ...(lenNode ? {pathLen: asn1.derToInteger(lenNode.value as string)} : {})}
-        break
-      }
-      case OID.keyUsage: {
-        const bytes = bitStringBytes(value)
-        cert.keyUsage = KEY_USAGE_BITS.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0)
-        break
-      }
-      case OID.extKeyUsage:
-        cert.extKeyUsage = children(value).map((n) => {
-          const dotted = oidOf(asn1, n)
-          return EKU_NAMES[dotted] ?? dotted
-        })
-        break
-      case OID.subjectAltName:
-        cert.sans = decodeSans(asn1, value)
-        break
-      case OID.subjectKeyIdentifier:
-        cert.subjectKeyId = bytesOf(value)
-        break
-      case OID.authorityKeyIdentifier: {
-        const keyId = children(value).find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 0)
-        if (keyId) cert.authorityKeyId = bytesOf(keyId)
-        break
-      }
-    }
   }
 }
 
@@ -320,53 +260,12 @@ async function build(asn1: Asn1, t: CertificateTemplate, signer: Signer): Promis
     seq(asn1, [time(asn1, notBefore), time(asn1, notAfter)]),
     t.subjectDer ? raw(asn1, t.subjectDer) : encodeName(asn1, t.subject),
     raw(asn1, spki),
-    explicit(asn1, 3, seq(asn1, extensionsFor(asn1, t, signer.authorityKeyId))),
+    explicit(asn1, 3, seq(asn1, extensionsFor(asn1, t, {subject: keyIdentifier(asn1, t.publicKey), authority: signer.authorityKeyId}))),
   ])
   const tbsDer = encode(asn1, tbs)
   const signature = sign(tbsDer, signer.privateKey)
   const der = encode(asn1, seq(asn1, [tbs, algorithmId, bits(asn1, signature)]))
   return toPem('CERTIFICATE', der)
-}
-
-function extension(asn1: Asn1, id: string, critical: boolean, value: Node): Node {
-  return seq(asn1, [oid(asn1, id), ...(critical ? [bool(asn1, true)] : []), octets(asn1, encode(asn1, value))])
-}
-
-function keyUsageNode(asn1: Asn1, names: readonly (typeof KEY_USAGE_BITS)[number][]): Node {
-  const bitsSet = names.map((n) => KEY_USAGE_BITS.indexOf(n))
-  const last = Math.max(...bitsSet)
-  const bytes = Buffer.alloc((last >> 3) + 1)
-  for (const bit of bitsSet) bytes[bit >> 3] |= 0x80 >> (bit & 7)
-  // DER drops trailing zero bits of a named bit list.
-  return bits(asn1, bytes, 7 - (last & 7))
-}
-
-function extensionsFor(asn1: Asn1, t: CertificateTemplate, authorityKeyId: Buffer): Node[] {
-  const list: Node[] = []
-  if (t.profile.kind === 'ca') {
-    const pathLen = t.profile.pathLen
-    list.push(
-      extension(asn1, OID.basicConstraints, true, seq(asn1, [bool(asn1, true), ...(pathLen === undefined ? [] : [smallInt(asn1, pathLen)])])),
-      extension(asn1, OID.keyUsage, true, keyUsageNode(asn1, ['keyCertSign', 'cRLSign'])),
-    )
-  } else {
-    const rsa = t.publicKey.asymmetricKeyType === 'rsa'
-    const ekus = {client: [OID.clientAuth], server: [OID.serverAuth], both: [OID.serverAuth, OID.clientAuth]}[t.profile.usage]
-    list.push(
-      extension(asn1, OID.basicConstraints, true, seq(asn1, [])),
-      extension(asn1, OID.keyUsage, true, keyUsageNode(asn1, rsa ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'])),
-      extension(asn1, OID.extKeyUsage, false, seq(asn1, ekus.map((e) => oid(asn1, e)))),
-    )
-  }
-  list.push(extension(asn1, OID.subjectKeyIdentifier, false, octets(asn1, keyIdentifier(asn1, t.publicKey))))
-  list.push(
-    extension(asn1, OID.authorityKeyIdentifier, false, seq(asn1, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyId.toString('binary'))])),
-  )
-  if (t.sans && t.sans.length > 0) {
-    // RFC 5280: the SAN extension is critical when the subject is empty.
-    list.push(extension(asn1, OID.subjectAltName, t.subject.length === 0, encodeSans(asn1, t.sans)))
-  }
-  return list
 }
 
 /** The public half of a key pair, given either half. */
