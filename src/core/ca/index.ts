@@ -16,6 +16,7 @@ export {
   parseCertificate,
   parseCertificateChain,
   parseSerial,
+  publicKeyOf,
   readCertificateChain,
   toPem,
   type Usage,
@@ -29,6 +30,7 @@ export {
   certInfo,
   describeCertificate,
   hexColons,
+  validity,
 } from './info.js'
 export {
   type CaSelection,
