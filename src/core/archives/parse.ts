@@ -31,7 +31,8 @@ export async function parseYamlFile<T>(text: string, file: string): Promise<T> {
   const doc = parseDocument(text, {prettyErrors: false})
   const first = doc.errors[0]
   if (first) {
-    const pos = first.linePos?.[0]
+    // With prettyErrors off, yaml leaves linePos unset: work it out from the offset.
+    const pos = first.linePos?.[0] ?? (first.pos ? (({line, column}) => ({line, col: column}))(position(text, first.pos[0])) : undefined)
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : ''
     throw invalidArgument(`Invalid YAML in ${file}${where}: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}.`)
   }
