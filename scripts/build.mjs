@@ -13,6 +13,7 @@ const external = [
   'yaml',
   '@inquirer/prompts',
   'proper-lockfile',
+  'busboy',
   'fflate',
   'chalk',
   '@oclif/plugin-*',
