@@ -34,6 +34,7 @@ import KeystoresCreate from './commands/keystores/create.js'
 import KeystoresDelete from './commands/keystores/delete.js'
 import KeystoresDescribe from './commands/keystores/describe.js'
 import KeystoresList from './commands/keystores/list.js'
+import MeshInstall from './commands/mesh/install.js'
 import OperationsDescribe from './commands/operations/describe.js'
 import OperationsList from './commands/operations/list.js'
 import OperationsWait from './commands/operations/wait.js'
@@ -76,6 +77,7 @@ export const COMMANDS = {
   'keystores:delete': KeystoresDelete,
   'keystores:describe': KeystoresDescribe,
   'keystores:list': KeystoresList,
+  'mesh:install': MeshInstall,
   'operations:describe': OperationsDescribe,
   'operations:list': OperationsList,
   'operations:wait': OperationsWait,
