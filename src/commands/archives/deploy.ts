@@ -1,5 +1,4 @@
 import {Flags} from '@oclif/core'
-import * as fs from 'node:fs'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {environmentFlag, organizationFlag} from '../../cli/flags.js'
@@ -9,8 +8,7 @@ import {UsageError} from '../../cli/usage-error.js'
 import {startWorker} from '../../cli/worker.js'
 import {createArchiveDeployment, parseLabels, runArchiveDeployment} from '../../core/archives/deployments.js'
 import {checkArchiveSyntax} from '../../core/archives/parse.js'
-import {readSource, unzipArchive, zipArchive} from '../../core/archives/source.js'
-import {invalidArgument} from '../../core/errors.js'
+import {readBundleFile, readSource, unzipArchive, zipArchive} from '../../core/archives/source.js'
 import {describeOperation, getOperation} from '../../core/operations.js'
 import {stateHome} from '../../core/store/index.js'
 
@@ -61,12 +59,7 @@ progress line on stderr; with --async it prints the operation and returns at onc
     const {source} = this.flags
     const bundle = this.flags['bundle-file']
     if (bundle !== undefined) {
-      let data: Buffer
-      try {
-        data = fs.readFileSync(bundle)
-      } catch {
-        throw invalidArgument(`Path to archive deployment does not exist: ${bundle}`)
-      }
+      const data = readBundleFile(bundle)
       await checkArchiveSyntax(await unzipArchive(data, bundle))
       return data
     }

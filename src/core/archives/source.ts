@@ -103,6 +103,15 @@ export async function zipArchive(files: ArchiveFiles): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
+/** Reads a `--bundle-file`: gcloud's wording when it does not exist. */
+export function readBundleFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file)
+  } catch {
+    throw invalidArgument(`Path to archive deployment does not exist: ${file}`)
+  }
+}
+
 /** Reads a zip made by gcloud or mtlsctl: the entries under `src/main/apigee/`. */
 export async function unzipArchive(zip: Buffer, file: string): Promise<ArchiveFiles> {
   const {unzipSync} = await import('fflate')
