@@ -35,7 +35,7 @@ describe('mesh install (built CLI)', () => {
     expect(lines[1]).toMatch(/^10\.0\.0\.1 \(node1\)\s+dc-1\s+zookeeper,cassandra\s+zookeeper=10000-10002 cassandra=10100-10101 egress=10700\s+server$/)
     expect(lines[13]).toMatch(/^10\.0\.0\.13 \(node13\)\s+dc-1\s+postgres\s+postgres=10303-10305 egress=10712\s+client$/)
     expect(r.stderr).toContain('Planned the Apigee mTLS mesh: 13 nodes in 1 data center(s), 3 Consul servers.')
-    expect(r.stderr).toContain(`Wrote 84 files to ${out}`)
+    expect(r.stderr).toContain(`Wrote 46 files to ${out}`)
     expect(r.stderr).toContain('Every bundle holds the Consul CA key (consul-agent-ca-key.pem)')
     expect(fs.statSync(out).mode & 0o777).toBe(0o700)
     expect(fs.statSync(path.join(out, 'certs/consul-agent-ca-key.pem')).mode & 0o777).toBe(0o600)

@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -100,4 +101,14 @@ export function listFiles(dir: string): string[] {
     .filter((e) => e.isFile())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort()
+}
+
+/** Unpacks every bundle of an install into target/<ip>/ with tar; returns the IPs. */
+export function unpackBundles(out: string, target: string): string[] {
+  const ips = fs.readdirSync(path.join(out, 'bundles')).map((f) => f.replace(/\.tar\.gz$/, ''))
+  for (const ip of ips) {
+    fs.mkdirSync(path.join(target, ip), {recursive: true})
+    execFileSync('tar', ['-xzf', path.join(out, 'bundles', `${ip}.tar.gz`), '-C', path.join(target, ip)])
+  }
+  return ips
 }

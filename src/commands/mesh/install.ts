@@ -81,7 +81,7 @@ nothing is replaced without --force.`
     for (const change of result.changes) this.out.status(`  ${change}`)
     for (const warning of result.warnings) this.out.warn(warning)
     this.out.status(`Wrote ${result.files.length} files to ${outDir} (private keys and the gossip key 0600).`)
-    this.out.status(`Bundles: ${outDir}/bundles/<ip>.tar.gz, one per node; each node's steps are in its runbook.md.`)
+    this.out.status(`Bundles: ${outDir}/bundles/<ip>.tar.gz, one per node, each with its node's runbook.md. Start with ${outDir}/runbook.md.`)
     this.out.status('Every bundle holds the Consul CA key (consul-agent-ca-key.pem): apigee-mtls setup reads PATH_TO_CA_KEY on each node.')
     return planView(plan)
   }

@@ -12,7 +12,7 @@ import {assignPorts, resolveRanges} from './ports.js'
 import {Problems} from './problems.js'
 import {BUNDLE_CONFIG_FILE, configFileName, mtlsProperties} from './properties.js'
 import {nodeReport, portReport, REPORT_FILE} from './report.js'
-import {nodeRunbook, RUNBOOK_FILE} from './runbook.js'
+import {clusterRunbook, nodeRunbook, RUNBOOK_FILE} from './runbook.js'
 import {buildTopology, checkTopology, readTopologyFile} from './topology.js'
 
 /**
@@ -78,7 +78,6 @@ export interface InstallResult {
 
 const CERTS = 'certs'
 const CONFIG = 'config'
-const NODES = 'nodes'
 const BUNDLES = 'bundles'
 export const GOSSIP_KEY_FILE = 'gossip.key'
 
@@ -92,18 +91,12 @@ function layout(plan: MeshPlan, bases: Map<PlanNode, string>): string[] {
   return [
     PLAN_FILE,
     REPORT_FILE,
+    RUNBOOK_FILE,
     GOSSIP_KEY_FILE,
     `${CERTS}/${CA_CERT_FILE}`,
     `${CERTS}/${CA_KEY_FILE}`,
     ...plan.datacenters.map((d) => `${CONFIG}/${configFileName(d.name)}`),
-    ...plan.nodes.flatMap((n) => [
-      `${CERTS}/${bases.get(n)}.pem`,
-      `${CERTS}/${bases.get(n)}-key.pem`,
-      `${NODES}/${n.ip}/${CONSUL_AGENT_FILE}`,
-      `${NODES}/${n.ip}/${RULES_FILE}`,
-      `${NODES}/${n.ip}/${RUNBOOK_FILE}`,
-      `${BUNDLES}/${bundleFileName(n.ip)}`,
-    ]),
+    ...plan.nodes.flatMap((n) => [`${CERTS}/${bases.get(n)}.pem`, `${CERTS}/${bases.get(n)}-key.pem`, `${BUNDLES}/${bundleFileName(n.ip)}`]),
   ]
 }
 
@@ -142,6 +135,7 @@ export async function installMesh(planned: PlannedMesh, options: InstallOptions)
   const configs = new Map(plan.datacenters.map((d) => [d.name, mtlsProperties(plan, d.name, gossipKey)]))
   const files: OutFile[] = [
     {path: REPORT_FILE, data: `${JSON.stringify(portReport(plan), null, 2)}\n`},
+    {path: RUNBOOK_FILE, data: clusterRunbook(plan)},
     {path: GOSSIP_KEY_FILE, data: `${gossipKey}\n`, secret: true},
     {path: `${CERTS}/${CA_CERT_FILE}`, data: ca.certPem},
     {path: `${CERTS}/${CA_KEY_FILE}`, data: ca.keyPem, secret: true},
@@ -168,9 +162,6 @@ export async function installMesh(planned: PlannedMesh, options: InstallOptions)
       return [
         {path: `${CERTS}/${cert.base}.pem`, data: cert.certPem},
         {path: `${CERTS}/${cert.base}-key.pem`, data: cert.keyPem, secret: true},
-        {path: `${NODES}/${node.ip}/${CONSUL_AGENT_FILE}`, data: agent, secret: true},
-        {path: `${NODES}/${node.ip}/${RULES_FILE}`, data: rules},
-        {path: `${NODES}/${node.ip}/${RUNBOOK_FILE}`, data: runbook},
         {path: `${BUNDLES}/${bundleFileName(node.ip)}`, data: tarball, secret: true},
       ] satisfies OutFile[]
     }),

@@ -97,3 +97,33 @@ export function nodeRunbook(plan: MeshPlan, node: PlanNode, bundleFiles: string[
   ]
   return lines.join('\n')
 }
+
+/** The cluster's side: which bundle goes where, and the order across nodes. Kept in the out dir. */
+export function clusterRunbook(plan: MeshPlan): string {
+  const servers = plan.nodes.filter((n) => n.consulRole === 'server').map((n) => n.ip)
+  const clients = plan.nodes.filter((n) => n.consulRole === 'client').map((n) => n.ip)
+  const lines = [
+    `# Apigee mTLS install: ${plan.nodes.length} nodes in ${plan.datacenters.length} data center(s)`,
+    '',
+    `Planned from ${plan.topologyFile}. Each node's steps are in the runbook.md of its bundle`,
+    '(read one here with `tar -xzOf bundles/IP.tar.gz runbook.md`).',
+    `Every bundle holds the Consul CA key (${CA_KEY_FILE}): apigee-mtls setup reads PATH_TO_CA_KEY on each node.`,
+    '',
+    '## 1. Copy each bundle to its node',
+    '',
+    '```sh',
+    ...plan.nodes.map((n) => `scp bundles/${n.ip}.tar.gz root@${n.ip}:`),
+    '```',
+    '',
+    '## 2. On every node: steps 1 to 5 of its runbook (unpack, iptables, stop Edge, install, setup)',
+    '',
+    '## 3. On every node, within about 5 minutes: steps 6 to 8 (start apigee-mtls, then Edge; verify)',
+    '',
+    `Consul servers first: ${servers.join(', ')}; then ${clients.length > 0 ? clients.join(', ') : 'no other node'}.`,
+    `Compare \`apigee-service apigee-mtls report\` on each node with ${REPORT_FILE}.`,
+    '',
+    'Setup is not idempotent: a changed plan means uninstalling apigee-mtls and reinstalling it on every node.',
+    '',
+  ]
+  return lines.join('\n')
+}

@@ -42,7 +42,7 @@ describe('re-running into an earlier install', () => {
     const result = await installMesh(planned, {outDir: out, force: true})
     expect(result.changes).toEqual(['~ Consul CA: a different CA signs the agent certificates', '~ gossip key: a different key'])
     expect(listFiles(out)).toEqual([...result.files].sort())
-    expect(fs.existsSync(path.join(out, 'nodes/10.0.0.13'))).toBe(false)
+    expect(fs.existsSync(path.join(out, 'certs/dc-1-client-consul-9.pem'))).toBe(false)
     expect(fs.existsSync(path.join(out, 'bundles/10.0.0.13.tar.gz'))).toBe(false)
     expect(JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8')).nodes).toHaveLength(9)
   })

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {iptablesRules} from '../../../src/core/mesh/firewall.js'
 import {installMesh, planMesh} from '../../../src/core/mesh/plan.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
-import {simpleTopology, TOPOLOGIES, writeTopology} from '../../helpers/mesh.js'
+import {simpleTopology, TOPOLOGIES, unpackBundles, writeTopology} from '../../helpers/mesh.js'
 
 /**
  * The rules files go through `iptables-restore --test` (Debian's iptables; .ci installs it).
@@ -39,10 +39,10 @@ describe('iptables rules', () => {
       if (unavailable) ctx.skip()
       const dir = path.join(root, `out-${count}`)
       await installMesh(await planMesh({topologyFile: file}), {outDir: dir})
-      const nodes = fs.readdirSync(path.join(dir, 'nodes'))
+      const nodes = unpackBundles(dir, path.join(root, `nodes-${count}`))
       expect(nodes).toHaveLength(Number(count))
       for (const ip of nodes) {
-        const result = restoreTest(path.join(dir, 'nodes', ip, 'iptables.rules'))
+        const result = restoreTest(path.join(root, `nodes-${count}`, ip, 'iptables.rules'))
         expect(result, `${ip}: ${result.stderr}`).toMatchObject({status: 0})
       }
     })

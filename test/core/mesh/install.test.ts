@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type InstallResult, installMesh, planMesh} from '../../../src/core/mesh/plan.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
-import {listFiles, readNodes, TOPOLOGIES} from '../../helpers/mesh.js'
+import {listFiles, readNodes, TOPOLOGIES, unpackBundles} from '../../helpers/mesh.js'
 
 /**
  * The four supported topologies installed once each; every certificate checked by openssl,
@@ -181,9 +181,11 @@ describe('mesh install: files and bundles', () => {
     expect(conf).not.toContain('MULTI_DC')
     expect(conf).not.toContain('SMI_PROXY')
 
-    const server = JSON.parse(fs.readFileSync(path.join(dir, 'nodes/10.0.0.1/consul-agent.json'), 'utf8'))
+    const nodes = path.join(root, 'nodes-13')
+    unpackBundles(dir, nodes)
+    const server = JSON.parse(fs.readFileSync(path.join(nodes, '10.0.0.1/consul-agent.json'), 'utf8'))
     expect(server).toMatchObject({server: true, bootstrap_expect: 3, retry_join: ['10.0.0.2', '10.0.0.3'], encrypt: gossip, verify_incoming: true, verify_outgoing: true})
-    const client = JSON.parse(fs.readFileSync(path.join(dir, 'nodes/10.0.0.8/consul-agent.json'), 'utf8'))
+    const client = JSON.parse(fs.readFileSync(path.join(nodes, '10.0.0.8/consul-agent.json'), 'utf8'))
     expect(client.server).toBe(false)
     expect(client.bootstrap_expect).toBeUndefined()
     expect(client.retry_join).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3'])
@@ -197,7 +199,9 @@ describe('mesh install: files and bundles', () => {
       'MTLS_REMOTE_REGION_1_NAME="dc-1"',
       'MTLS_REMOTE_REGION_1_IP="10.0.1.1 10.0.1.2 10.0.1.3"',
     ]) expect(dc2).toContain(line)
-    const dc2server = JSON.parse(fs.readFileSync(path.join(twoDc, 'nodes/10.0.2.2/consul-agent.json'), 'utf8'))
+    const twoDcNodes = path.join(root, 'nodes-12')
+    unpackBundles(twoDc, twoDcNodes)
+    const dc2server = JSON.parse(fs.readFileSync(path.join(twoDcNodes, '10.0.2.2/consul-agent.json'), 'utf8'))
     expect(dc2server).toMatchObject({datacenter: 'dc-2', bootstrap_expect: 3, retry_join_wan: ['10.0.1.1', '10.0.1.2', '10.0.1.3']})
     expect(dc2server.cert_file).toMatch(/dc-2-server-consul-1\.pem$/)
   })
@@ -212,7 +216,9 @@ describe('mesh install: files and bundles', () => {
     expect(report['10.0.0.1'].listeners).toContainEqual({purpose: 'consul-server-rpc', ip_address: '10.0.0.1', port: 8300})
     expect(report['10.0.0.13'].listeners).toContainEqual({purpose: 'egress-proxy', ip_address: '10.0.0.13', port: 10712})
 
-    const runbook = fs.readFileSync(path.join(dir, 'nodes/10.0.0.8/runbook.md'), 'utf8')
+    const nodes = path.join(root, 'nodes-runbook')
+    unpackBundles(dir, nodes)
+    const runbook = fs.readFileSync(path.join(nodes, '10.0.0.8/runbook.md'), 'utf8')
     const order = [
       'systemctl stop firewalld',
       'iptables-restore <',
@@ -227,5 +233,8 @@ describe('mesh install: files and bundles', () => {
     expect(order.every((at) => at >= 0)).toBe(true)
     expect([...order].sort((a, b) => a - b)).toEqual(order)
     expect(runbook).toContain('should list 3 voters in dc-1: 10.0.0.1, 10.0.0.2, 10.0.0.3')
+    const cluster = fs.readFileSync(path.join(dir, 'runbook.md'), 'utf8')
+    expect(cluster).toContain('scp bundles/10.0.0.13.tar.gz root@10.0.0.13:')
+    expect(cluster).toContain('Consul servers first: 10.0.0.1, 10.0.0.2, 10.0.0.3; then 10.0.0.4,')
   })
 })
