@@ -3,9 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests use for real: openssl (certificates, s_server handshakes).
+# System tools the tests use for real: openssl (certificates, s_server handshakes) and
+# iptables (iptables-restore --test on the mesh's rules files).
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# iptables is installed where we can (root); elsewhere its tests skip, saying why.
+if ! command -v iptables-restore >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables-restore ] && [ "$(id -u)" = 0 ]; then
+  need+=(iptables)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -13,15 +13,18 @@ import {simpleTopology, TOPOLOGIES, unpackBundles, writeTopology} from '../../he
  * Skipped, with the reason printed, only where the binary is missing or the kernel refuses
  * even a trivial rule set (no CAP_NET_ADMIN, no netfilter in a container).
  */
+// Found on PATH, or in /usr/sbin where a non-root PATH leaves it out.
+const IPTABLES_RESTORE = ['/usr/sbin/iptables-restore', '/sbin/iptables-restore'].find((f) => fs.existsSync(f)) ?? 'iptables-restore'
+
 function iptablesAvailability(): string | undefined {
-  const probe = spawnSync('iptables-restore', ['--test'], {input: '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', encoding: 'utf8'})
+  const probe = spawnSync(IPTABLES_RESTORE, ['--test'], {input: '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', encoding: 'utf8'})
   if ((probe.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return 'iptables-restore is not installed (apt-get install iptables)'
   if (probe.status !== 0) return `the kernel refuses iptables here: ${(probe.stderr || String(probe.error)).trim().split('\n')[0]}`
   return undefined
 }
 
 function restoreTest(file: string): {status: number | null; stderr: string} {
-  const r = spawnSync('iptables-restore', ['--test', file], {encoding: 'utf8'})
+  const r = spawnSync(IPTABLES_RESTORE, ['--test', file], {encoding: 'utf8'})
   return {status: r.status, stderr: r.stderr}
 }
 
