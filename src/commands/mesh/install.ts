@@ -8,13 +8,9 @@ import {PORT_KEYS} from '../../core/mesh/ports.js'
 
 export default class MeshInstall extends BaseCommand<typeof MeshInstall> {
   static summary = 'Plan an Edge Private Cloud mTLS (Consul) mesh and make everything its nodes need.'
-  static description = `Reads a topology file (YAML or JSON: data centers, nodes, components), checks it as apigee-mtls
-requires, assigns each component's proxy ports linearly across the cluster, and writes to --out-dir:
-the apigee-mtls configuration of each data center, the Consul CA, agent certificates and gossip key,
-a Consul agent configuration, iptables rules and a runbook per node, the expected port report, and
-one <ip>.tar.gz bundle per node. Runs on the administration machine; reaches no node.
-With --dry-run it prints the plan only. An earlier plan in --out-dir is compared with the new one;
-nothing is replaced without --force.`
+  static description = `Reads a topology file (YAML or JSON: data centers, nodes, components), checks it as apigee-mtls requires, and assigns each component's proxy ports linearly across the cluster. Writes to --out-dir the apigee-mtls configuration of each data center, the Consul CA, agent certificates and gossip key, the expected port report, a cluster runbook, and one <ip>.tar.gz bundle per node holding its Consul agent configuration, iptables rules and runbook. Runs on the administration machine and reaches no node.
+
+With --dry-run it prints the plan only. An earlier plan in --out-dir is compared with the new one; nothing is replaced without --force.`
   static examples = [
     '<%= config.bin %> mesh install --topology examples/mesh/13-node.yaml --out-dir mesh-out',
     '<%= config.bin %> mesh install --topology topology.yaml --out-dir mesh-out --dry-run --format json',
@@ -34,7 +30,7 @@ nothing is replaced without --force.`
     'ca-cert': Flags.string({description: 'Use this Consul CA certificate instead of making one.', helpValue: 'FILE', dependsOn: ['ca-key']}),
     'ca-key': Flags.string({description: 'The Consul CA key (with --ca-cert).', helpValue: 'FILE', dependsOn: ['ca-cert']}),
     'gossip-key-file': Flags.string({description: 'Use this gossip key (`consul keygen` output) instead of making one.', helpValue: 'FILE'}),
-    days: Flags.integer({description: 'Validity of the agent certificates, in days.', default: 365, min: 1}),
+    days: Flags.integer({description: 'Validity of the agent certificates, in days.', default: 365, min: 1, helpValue: 'N'}),
     'allow-unsupported-topology': Flags.boolean({description: 'Plan a topology other than 5, 9, 13 nodes or 12 in two data centers (with a warning).'}),
     force: Flags.boolean({description: 'Replace an earlier install in --out-dir (every node must then be reinstalled).'}),
   }
