@@ -26,8 +26,12 @@ export function parseJsonFile<T>(text: string, file: string): T {
   }
 }
 
+let yamlModule: typeof import('yaml') | undefined
+
 export async function parseYamlFile<T>(text: string, file: string): Promise<T> {
-  const {parseDocument} = await import('yaml')
+  // Loaded once, on first use: an archive of a thousand proxies parses a thousand files.
+  yamlModule ??= await import('yaml')
+  const {parseDocument} = yamlModule
   const doc = parseDocument(text, {prettyErrors: false})
   const first = doc.errors[0]
   if (first) {
