@@ -1,0 +1,143 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {
+  createArchiveDeployment,
+  deleteArchiveDeployment,
+  getArchiveDeployment,
+  listArchiveDeployments,
+  parseLabels,
+  runArchiveDeployment,
+  type ArchiveDeployment,
+} from '../../archives/deployments.js'
+import {getEnvironment} from '../../environments.js'
+import {invalidArgument} from '../../errors.js'
+import {holdOperation, leaseMs} from '../../operations.js'
+import type {Store} from '../../store/index.js'
+import {mediaType, readJson, readToFile} from '../bodies.js'
+import {unsupportedMediaType} from '../http-errors.js'
+import type {ApiContext, Router} from '../router.js'
+import {UPLOAD_PATH} from '../uploads.js'
+import {optionalString} from './inputs.js'
+
+/**
+ * Archive deployments, in gcloud's order: `:generateUploadUrl`, the PUT of the zip to that
+ * URL, `POST .../archiveDeployments {"gcs_uri": URL, "labels": {...}}` answering the
+ * operation, then the deployment runs in this process after the answer is sent, holding the
+ * operation's lease as `dist/worker.js` does for `archives deploy --async`.
+ */
+const DEFAULT_PAGE_SIZE = 25
+const MAX_PAGE_SIZE = 100
+
+function labelsOf(body: Record<string, unknown>): Record<string, string> | undefined {
+  const labels = body.labels
+  if (labels === undefined || labels === null) return undefined
+  if (typeof labels !== 'object' || Array.isArray(labels)) throw invalidArgument("Invalid value at 'labels': expected an object of strings.")
+  const checked: Record<string, string> = {}
+  for (const [key, value] of Object.entries(labels)) {
+    if (typeof value !== 'string') throw invalidArgument(`Invalid value at 'labels.${key}': expected a string.`)
+    // The engine's label rule, applied to the key alone (a value may hold "," or "=").
+    const parsed = parseLabels(key)
+    if (Object.keys(parsed).length !== 1 || !(key in parsed)) throw invalidArgument(`Invalid label key "${key}".`)
+    checked[key] = value
+  }
+  return checked
+}
+
+/** Runs the deployment after the answer, renewing the lease so no reader takes it for dead. */
+function runInBackground(ctx: ApiContext, org: string, deployment: ArchiveDeployment): void {
+  ctx.background(async () => {
+    const leaseStore = ctx.store()
+    let renewing = false
+    const renew = setInterval(() => {
+      if (renewing) return
+      renewing = true
+      holdOperation(leaseStore, deployment.operation)
+        .catch(() => {})
+        .finally(() => (renewing = false))
+    }, Math.max(50, leaseMs() / 3))
+    try {
+      // Test hook shared with the worker: hold the operation until a file appears.
+      const pause = process.env.MTLSCTL_WORKER_PAUSE_FILE
+      if (pause) {
+        while (!fs.existsSync(pause)) await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await runArchiveDeployment(ctx.store(), org, deployment.name)
+    } finally {
+      clearInterval(renew)
+    }
+  })
+}
+
+/** `{archiveDeployments, nextPageToken}`: the token is the offset of the next page. */
+function page<T>(items: T[], query: URLSearchParams): {items: T[]; next?: string} {
+  const sizeText = query.get('pageSize')
+  const size = sizeText === null || sizeText === '' ? DEFAULT_PAGE_SIZE : Number(sizeText)
+  if (!Number.isInteger(size) || size < 0) throw invalidArgument(`Invalid pageSize "${sizeText}".`)
+  const token = query.get('pageToken')
+  const start = token === null || token === '' ? 0 : Number(Buffer.from(token, 'base64url').toString('utf8'))
+  if (!Number.isInteger(start) || start < 0) throw invalidArgument(`Invalid pageToken "${token}".`)
+  const end = start + Math.min(size === 0 ? DEFAULT_PAGE_SIZE : size, MAX_PAGE_SIZE)
+  return {items: items.slice(start, end), ...(end < items.length ? {next: Buffer.from(String(end)).toString('base64url')} : {})}
+}
+
+/**
+ * The stored deployment as Apigee's `ArchiveDeployment` (gcloud adds the status itself).
+ * Times go out in microseconds: gcloud's `archives list` reads `createdAt` with `unit=1000000`
+ * (the API reference says milliseconds; the real client is what scripts see).
+ */
+async function apiView(store: Store, org: string, env: string, id: string): Promise<ArchiveDeployment> {
+  const {operationStatus: _status, ...deployment} = await getArchiveDeployment(store, org, env, id)
+  return {...deployment, createdAt: `${deployment.createdAt}000`, updatedAt: `${deployment.updatedAt}000`}
+}
+
+export function archiveRoutes(router: Router): void {
+  const base = '/v1/organizations/:org/environments/:env/archiveDeployments'
+
+  router.add('POST', `${base}:generateUploadUrl`, async ({req, store, params, ctx}) => {
+    await readJson(req, ctx.limits.json)
+    await getEnvironment(store, params.org, params.env)
+    const id = ctx.uploads.open(params.org, params.env)
+    return {json: {uploadUri: `${ctx.origin(req)}${UPLOAD_PATH}${id}`}}
+  })
+
+  router.add('POST', base, async ({req, store, params, ctx}) => {
+    const body = await readJson(req, ctx.limits.json)
+    const gcsUri = optionalString(body, 'gcs_uri') ?? optionalString(body, 'gcsUri')
+    if (gcsUri === undefined || gcsUri === '') {
+      throw invalidArgument("Missing required field 'gcs_uri': upload the zip to the URL that archiveDeployments:generateUploadUrl returned, then pass that URL.")
+    }
+    const labels = labelsOf(body)
+    await getEnvironment(store, params.org, params.env)
+    const zip = ctx.uploads.take(gcsUri, params.org, params.env)
+    const {deployment, operation} = await createArchiveDeployment(store, params.org, params.env, zip, {labels, gcsUri, workerPid: process.pid})
+    runInBackground(ctx, params.org, deployment)
+    return {json: operation}
+  })
+
+  router.add('GET', base, async ({store, params, query}) => {
+    const rows = await listArchiveDeployments(store, params.org, params.env)
+    const {items, next} = page(rows, query)
+    // One after the other: a request's store is not shared between concurrent flows.
+    const archiveDeployments: ArchiveDeployment[] = []
+    for (const row of items) archiveDeployments.push(await apiView(store, params.org, params.env, row.archiveId))
+    return {json: {archiveDeployments, ...(next ? {nextPageToken: next} : {})}}
+  })
+
+  router.add('GET', `${base}/:archive`, async ({store, params}) => ({json: await apiView(store, params.org, params.env, params.archive)}))
+
+  router.add('DELETE', `${base}/:archive`, async ({store, params}) => {
+    await deleteArchiveDeployment(store, params.org, params.env, params.archive)
+    return {json: {}}
+  })
+}
+
+/** The PUT of an archive to an upload URL (no bearer token: the URL is the credential). */
+export async function receiveUpload(ctx: ApiContext, req: import('node:http').IncomingMessage, id: string): Promise<void> {
+  if (req.method !== 'PUT') throw invalidArgument(`Upload URLs take PUT, not ${req.method}.`)
+  const file = ctx.uploads.target(id)
+  const type = mediaType(req)
+  if (type !== 'application/zip') throw unsupportedMediaType(req.headers['content-type'], 'application/zip (and x-goog-content-length-range: 0,1073741824), as for a GCS signed URL')
+  await readToFile(req, file, ctx.limits.archive)
+  ctx.uploads.uploaded(path.basename(file))
+}
