@@ -145,6 +145,27 @@ const cases = [
     },
     run: () => mtlsctl('archives', 'deploy', '--source', path.join(ROOT, 'examples/archives/valid/src'), ...where),
   },
+  {
+    name: 'mesh install, 13 nodes with certificates',
+    maxMs: 1000,
+    run: () => mtlsctl('mesh', 'install', '--topology', path.join(ROOT, 'examples/mesh/13-node.yaml'), '--out-dir', path.join(fresh(), 'out')),
+  },
+  {
+    name: 'mesh install, 300 nodes, wide custom ranges',
+    maxMs: 3000,
+    setup: () => {
+      // 3 datastore nodes, then 297 alternating router+MP, analytics and management nodes.
+      const nodes = Array.from({length: 300}, (_, i) => ({
+        ip: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+        components: i < 3 ? ['ds'] : [['rmp'], ['sax'], ['ms']][i % 3],
+      }))
+      fs.writeFileSync(path.join(home, 'mesh-300.json'), JSON.stringify({datacenters: [{name: 'dc-1', nodes}]}))
+    },
+    run: () =>
+      mtlsctl('mesh', 'install', '--topology', path.join(home, 'mesh-300.json'), '--out-dir', path.join(fresh(), 'out'), '--allow-unsupported-topology',
+        '--port-range', 'egress=20000-20999', '--port-range', 'router=21000-21999', '--port-range', 'message-processor=22000-22999',
+        '--port-range', 'qpid=23000-23999', '--port-range', 'postgres=24000-24999', '--port-range', 'openldap=25000-25999', '--verbosity', 'error'),
+  },
 ]
 
 const selected = cases.filter((c) => !ONLY || c.name.includes(ONLY))
