@@ -143,6 +143,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
+  /** The organization and environment of a resource command (its --organization/--environment). */
+  protected async location(): Promise<{org: string; env: string}> {
+    const flags = this.flags as {organization?: string; environment?: string}
+    const org = await this.organization(flags.organization)
+    return {org, env: await this.environment(flags.environment)}
+  }
+
   protected async environment(flagValue: string | undefined): Promise<string> {
     const resolved = this.property('environment', flagValue)
     return this.prompter.require(resolved?.value, {

@@ -10,3 +10,5 @@ export const environmentFlag = Flags.string({
   description: 'Apigee environment. Defaults to MTLSCTL_ENVIRONMENT, then the config property `environment`.',
   helpValue: 'ENV',
 })
+
+export const keystoreFlag = Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'})

@@ -1,4 +1,3 @@
-import {execFileSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -6,7 +5,16 @@ import {issueCertificate, parseCertificate} from '../../src/core/ca/certificates
 import {generateKey, parsePrivateKey} from '../../src/core/ca/keys.js'
 import {parseSubject} from '../../src/core/ca/subject.js'
 
-export const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, {cwd, stdio: 'pipe'}).toString()
+import {openssl as runOpenssl} from './openssl.js'
+
+export {snapshot} from './openssl.js'
+
+/** openssl's stdout; a failure throws with its stderr. */
+export function openssl(args: string[], cwd: string): string {
+  const r = runOpenssl(args, cwd)
+  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return r.stdout
+}
 
 /**
  * The seed's Step 1, with real openssl: RootCA.{key,pem}, my_gateway.{key,csr,pem} and
@@ -31,16 +39,4 @@ export async function certWithValidity(dir: string, name: string, notBefore: Dat
   const pem = await issueCertificate({subject: parseSubject(`/CN=${name}`), publicKey: key, profile: {kind: 'leaf', usage: 'client'}, notBefore, notAfter}, issuer)
   fs.writeFileSync(path.join(dir, `${name}.pem`), pem)
   fs.writeFileSync(path.join(dir, `${name}.key`), key.export({type: 'pkcs8', format: 'pem'}) as string, {mode: 0o600})
-}
-
-/** Every file under dir with its contents: two snapshots are equal when nothing changed. */
-export function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {}
-  if (!fs.existsSync(dir)) return files
-  for (const entry of fs.readdirSync(dir, {recursive: true, withFileTypes: true})) {
-    if (!entry.isFile()) continue
-    const full = path.join(entry.parentPath, entry.name)
-    files[path.relative(dir, full)] = fs.readFileSync(full, 'utf8')
-  }
-  return files
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {UsageError} from '../../cli/usage-error.js'
 import type {AliasSource} from '../../core/alias-sources.js'
 import {addAlias} from '../../core/aliases.js'
@@ -27,7 +27,7 @@ The certificate must parse, the key must open and match it, and it must be valid
   static flags = {
     organization: organizationFlag,
     environment: environmentFlag,
-    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    keystore: keystoreFlag,
     'cert-file': Flags.string({description: 'PEM certificate (leaf first, then its chain); may also hold the key.', helpValue: 'FILE'}),
     'key-file': Flags.string({description: 'PEM private key of the certificate.', helpValue: 'FILE', dependsOn: ['cert-file']}),
     'key-password-file': Flags.string({description: 'File whose first line is the key password.', helpValue: 'FILE'}),
@@ -45,8 +45,7 @@ The certificate must parse, the key must open and match it, and it must be valid
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
     const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
     const added = await addAlias(this.store, org, env, keystore, alias, await this.source(), {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {aliasCsr} from '../../core/aliases.js'
 import {writeOutputs} from '../../core/ca/files.js'
 
@@ -12,14 +12,13 @@ export default class AliasesCsr extends BaseCommand<typeof AliasesCsr> {
   static flags = {
     organization: organizationFlag,
     environment: environmentFlag,
-    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    keystore: keystoreFlag,
     out: Flags.string({description: 'Write the CSR here instead of stdout.', helpValue: 'FILE'}),
     force: Flags.boolean({description: 'Overwrite --out if it exists.'}),
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
     const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
     const csr = await aliasCsr(this.store, org, env, keystore, alias)

@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {getAlias} from '../../core/aliases.js'
 
 export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe> {
@@ -12,12 +12,11 @@ export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe>
   static flags = {
     organization: organizationFlag,
     environment: environmentFlag,
-    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    keystore: keystoreFlag,
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
     const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
     return getAlias(this.store, org, env, keystore, alias)

@@ -28,8 +28,7 @@ export default class AliasesList extends BaseCommand<typeof AliasesList> {
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     if (this.flags['expiring-within'] !== undefined) {
       const rows = await expiringCertificates(this.store, org, env, parseWindow(this.flags['expiring-within']), this.flags.keystore)
       await this.emit(rows, EXPIRING_TABLE)

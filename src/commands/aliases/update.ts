@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, organizationFlag} from '../../cli/flags.js'
+import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {updateAliasCertificate} from '../../core/aliases.js'
 import {readInputFile} from '../../core/ca/keys.js'
 
@@ -13,14 +13,13 @@ export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
   static flags = {
     organization: organizationFlag,
     environment: environmentFlag,
-    keystore: Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'}),
+    keystore: keystoreFlag,
     'cert-file': Flags.string({description: 'The new PEM certificate (its key must be the stored one).', helpValue: 'FILE'}),
     'ignore-expiry-validation': Flags.boolean({description: 'Store an expired or not-yet-valid certificate anyway.'}),
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
     const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
     const certFile = await this.prompter.require(this.flags['cert-file'], {flag: 'cert-file', message: 'New certificate file:'})

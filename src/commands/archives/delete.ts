@@ -11,8 +11,7 @@ export default class ArchivesDelete extends BaseCommand<typeof ArchivesDelete> {
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const id = await this.prompter.require(this.args.id, {arg: 'ARCHIVE_ID', message: 'Archive deployment id:'})
     await getArchiveDeployment(this.store, org, env, id)
     this.out.status(`Archive deployment [${id}] will be deleted.`)

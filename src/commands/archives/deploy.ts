@@ -32,8 +32,7 @@ progress line on stderr; with --async it prints the operation and returns at onc
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const labels = parseLabels(this.flags.labels)
     const zip = await this.archive()
     const {deployment, operation} = await createArchiveDeployment(this.store, org, env, zip, {labels, workerPid: process.pid})

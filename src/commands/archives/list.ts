@@ -10,8 +10,7 @@ export default class ArchivesList extends BaseCommand<typeof ArchivesList> {
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     return listArchiveDeployments(this.store, org, env)
   }
 }

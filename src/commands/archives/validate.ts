@@ -18,8 +18,7 @@ export default class ArchivesValidate extends BaseCommand<typeof ArchivesValidat
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const source = await this.prompter.require(this.flags.source, {flag: 'source', message: 'Archive source folder:'})
     const result = await validateArchiveFiles(this.store, org, env, readSource(source))
     if (result.problems.length === 0) {

@@ -12,8 +12,7 @@ export default class KeystoresCreate extends BaseCommand<typeof KeystoresCreate>
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
     const keystore = await createKeystore(this.store, org, env, name)
     this.out.status(`Created keystore [${name}].`)

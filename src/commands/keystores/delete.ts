@@ -11,8 +11,7 @@ export default class KeystoresDelete extends BaseCommand<typeof KeystoresDelete>
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
     const keystore = await getKeystore(this.store, org, env, name)
     const holds = keystore.aliases.length === 0 ? '' : ` and its ${keystore.aliases.length} alias(es)`

@@ -12,8 +12,7 @@ export default class KeystoresDescribe extends BaseCommand<typeof KeystoresDescr
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
     const described = await describeKeystore(this.store, org, env, name)
     if (this.property('format', this.flags.format) !== undefined) return described

@@ -9,8 +9,7 @@ export default class KeystoresList extends BaseCommand<typeof KeystoresList> {
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     return (await listKeystores(this.store, org, env)).map((name) => ({name}))
   }
 }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {environmentFlag, organizationFlag} from '../../cli/flags.js'
-import {createReference} from '../../core/references.js'
+import {createReference, type Reference, type ReferenceInput} from '../../core/references.js'
 
 export default class ReferencesCreate extends BaseCommand<typeof ReferencesCreate> {
   static summary = 'Create a reference to a keystore or truststore.'
@@ -20,16 +20,17 @@ export default class ReferencesCreate extends BaseCommand<typeof ReferencesCreat
   }
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Reference name:'})
     const refers = await this.prompter.require(this.flags.refers, {flag: 'refers', message: 'Keystore it refers to:'})
-    const reference = await createReference(this.store, org, env, name, {
-      refers,
-      resourceType: this.flags['resource-type'],
-      description: this.flags.description,
-    })
-    this.out.status(`Created reference [${name}].`)
+    const reference = await this.save(org, env, name, {refers, resourceType: this.flags['resource-type'], description: this.flags.description})
+    this.out.status(`${this.verb} reference [${name}].`)
     return reference
+  }
+
+  protected verb = 'Created'
+
+  protected save(org: string, env: string, name: string, input: ReferenceInput): Promise<Reference> {
+    return createReference(this.store, org, env, name, input)
   }
 }

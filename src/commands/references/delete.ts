@@ -11,8 +11,7 @@ export default class ReferencesDelete extends BaseCommand<typeof ReferencesDelet
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Reference name:'})
     await deleteReference(this.store, org, env, name)
     this.out.status(`Deleted reference [${name}].`)

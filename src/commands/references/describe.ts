@@ -11,8 +11,7 @@ export default class ReferencesDescribe extends BaseCommand<typeof ReferencesDes
   static flags = {organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
-    const org = await this.organization(this.flags.organization)
-    const env = await this.environment(this.flags.environment)
+    const {org, env} = await this.location()
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Reference name:'})
     return getReference(this.store, org, env, name)
   }
