@@ -26,6 +26,9 @@ import ConfigGet from './commands/config/get.js'
 import ConfigList from './commands/config/list.js'
 import ConfigSet from './commands/config/set.js'
 import ConfigUnset from './commands/config/unset.js'
+import EmulatorStart from './commands/emulator/start.js'
+import EmulatorStatus from './commands/emulator/status.js'
+import EmulatorStop from './commands/emulator/stop.js'
 import EnvironmentsCreate from './commands/environments/create.js'
 import EnvironmentsDelete from './commands/environments/delete.js'
 import EnvironmentsDescribe from './commands/environments/describe.js'
@@ -69,6 +72,9 @@ export const COMMANDS = {
   'config:list': ConfigList,
   'config:set': ConfigSet,
   'config:unset': ConfigUnset,
+  'emulator:start': EmulatorStart,
+  'emulator:status': EmulatorStatus,
+  'emulator:stop': EmulatorStop,
   'environments:create': EnvironmentsCreate,
   'environments:delete': EnvironmentsDelete,
   'environments:describe': EnvironmentsDescribe,

@@ -27,7 +27,9 @@ export interface EmulatorInstance {
 
 const file = (root: string, name: keyof typeof EMULATOR_FILES) => path.join(root, EMULATOR_FILES[name])
 
+/** The log of a detached emulator (the state folder is created if needed). */
 export function emulatorLogFile(root: string): string {
+  new FileStore(root).ensureRoot()
   return file(root, 'log')
 }
 

@@ -1,0 +1,136 @@
+import {Flags} from '@oclif/core'
+import * as path from 'node:path'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {reportToParent, startDetached} from '../../cli/emulator-daemon.js'
+import {
+  claimStateFolder,
+  emulatorLogFile,
+  gcloudEnvironment,
+  placeholderTokenFile,
+  readTokenFile,
+  recordInstance,
+  releaseStateFolder,
+  startApiServer,
+  type EmulatorInstance,
+} from '../../core/api/index.js'
+import {isMtlsError} from '../../core/errors.js'
+import {stateHome} from '../../core/store/index.js'
+
+interface Started {
+  url: string
+  pid: number
+  stateFolder: string
+  tokenFile: string
+  environment: Record<string, string>
+}
+
+export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
+  static summary = "Serve Apigee's v1 REST API from the local state folder, for gcloud, apigeecli and curl."
+  static description = `Serves /v1/organizations/... (environments, keystores, aliases, references, archive
+deployments, operations) on the same state folder and with the same engine as the CLI, so
+scripts written against apigee.googleapis.com run unchanged and fail with the same errors.
+Prints the endpoint on stderr and, on stdout, the environment variables that point gcloud at it
+(eval them). Binds 127.0.0.1 unless --host says otherwise. Without --token-file any bearer token
+is accepted (a placeholder token file is written for gcloud); with it, a request without that
+token gets 401. Requests are logged on stderr at --verbosity=info. Stop with Ctrl-C, or with
+\`mtlsctl emulator stop\` when started with --detach.`
+  static examples = [
+    '<%= config.bin %> emulator start --port 8080',
+    'eval "$(<%= config.bin %> emulator start --detach --port 0)" && gcloud alpha apigee operations list --organization myorg',
+    '<%= config.bin %> emulator start --token-file ./token --verbosity info',
+  ]
+  static flags = {
+    host: Flags.string({description: 'Address to listen on.', default: '127.0.0.1', helpValue: 'ADDRESS'}),
+    port: Flags.integer({description: 'Port to listen on (0 picks a free one).', default: 8080, min: 0, max: 65535, helpValue: 'PORT'}),
+    'token-file': Flags.string({description: 'File whose first line is the only bearer token accepted.', helpValue: 'FILE'}),
+    detach: Flags.boolean({description: 'Run in the background (pid file and log in the state folder); stop with `mtlsctl emulator stop`.'}),
+  }
+
+  protected renderDefault(result: unknown): string {
+    const {environment} = result as Started
+    return Object.entries(environment).map(([k, v]) => `export ${k}=${v}\n`).join('')
+  }
+
+  protected async execute() {
+    const root = stateHome()
+    const tokenFile = this.flags['token-file'] === undefined ? undefined : path.resolve(this.flags['token-file'])
+    // Read now: a bad token file fails here, not in the background.
+    const token = tokenFile === undefined ? undefined : readTokenFile(tokenFile)
+    if (this.flags.detach) return this.detach(root, tokenFile)
+    try {
+      await this.serve(root, tokenFile, token)
+    } catch (error) {
+      if (isMtlsError(error)) reportToParent({error: {status: error.status, message: error.message, hint: error.hint}})
+      else reportToParent({error: {status: 'INTERNAL', message: (error as Error).message}})
+      throw error
+    }
+    return undefined
+  }
+
+  private async detach(root: string, tokenFile: string | undefined): Promise<Started> {
+    const args = ['--host', this.flags.host, '--port', String(this.flags.port), '--verbosity', this.out.verbosity]
+    if (tokenFile !== undefined) args.push('--token-file', tokenFile)
+    const log = emulatorLogFile(root)
+    const {pid, url} = await startDetached(this.config.root, args, root, log)
+    const clientToken = tokenFile ?? placeholderTokenFile(root)
+    this.out.status(`Apigee API emulator listening on ${url} (pid ${pid}, state folder ${root}, log ${log}).`)
+    return {url, pid, stateFolder: root, tokenFile: clientToken, environment: gcloudEnvironment({url, tokenFile: clientToken})}
+  }
+
+  private async serve(root: string, tokenFile: string | undefined, token: string | undefined): Promise<void> {
+    await claimStateFolder(root)
+    let server
+    try {
+      server = await startApiServer({
+        root,
+        host: this.flags.host,
+        port: this.flags.port,
+        token,
+        log: this.out.verbosity === 'debug' || this.out.verbosity === 'info' ? (line) => this.out.info(line) : undefined,
+        onError: (line) => this.out.error(`ERROR: ${line}`),
+      })
+    } catch (error) {
+      releaseStateFolder(root)
+      throw error
+    }
+    const clientToken = tokenFile ?? placeholderTokenFile(root)
+    const instance: EmulatorInstance = {
+      pid: process.pid,
+      url: server.url,
+      host: server.host,
+      port: server.port,
+      stateFolder: root,
+      startedAt: new Date().toISOString(),
+      tokenFile: clientToken,
+      tokenRequired: token !== undefined,
+    }
+    recordInstance(instance)
+    this.out.status(`Apigee API emulator listening on ${server.url} (state folder ${root}${token ? ', bearer token required' : ''}).`)
+    await this.emit({url: server.url, pid: process.pid, stateFolder: root, tokenFile: clientToken, environment: gcloudEnvironment(instance)} satisfies Started)
+    reportToParent({url: server.url, pid: process.pid})
+
+    // Listeners stay registered (not `once`) until the end: proper-lockfile's signal-exit
+    // re-raises a signal that it finds no other listener for, which would kill us mid-close.
+    let signals = 0
+    let stop = () => {}
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals === 1) stop()
+      // A second signal while deployments finish stops at once.
+      else process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    await new Promise<void>((resolve) => (stop = resolve))
+    this.out.status('Stopping the emulator...')
+    try {
+      await server.close()
+    } finally {
+      releaseStateFolder(root)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    this.out.status('Emulator stopped.')
+  }
+}

@@ -1,0 +1,15 @@
+import {BaseCommand} from '../../cli/base-command.js'
+import {stopInstance} from '../../core/api/index.js'
+import {stateHome} from '../../core/store/index.js'
+
+export default class EmulatorStop extends BaseCommand<typeof EmulatorStop> {
+  static summary = 'Stop the emulator running on the state folder (it finishes running deployments first).'
+  static examples = ['<%= config.bin %> emulator stop']
+
+  protected async execute() {
+    const root = stateHome()
+    const stopped = await stopInstance(root)
+    this.out.status(stopped ? `Stopped the emulator at ${stopped.url} (pid ${stopped.pid}).` : `No emulator is running on the state folder ${root}.`)
+    return undefined
+  }
+}
