@@ -8,8 +8,8 @@ import {invalidArgument, notFound} from '../errors.js'
 /**
  * The emulator's stand-in for Google Cloud Storage signed URLs. `:generateUploadUrl` opens a
  * slot and answers `http://HOST/upload/ID.zip`; gcloud PUTs the zip there (without its bearer
- * token, as to GCS: the unguessable id is the credential); creating the archive deployment
- * with that `gcs_uri` takes the zip out of the slot. Zips wait in a private temporary folder,
+ * token, as to GCS: the unguessable id is the credential); an archive deployment created with
+ * that `gcs_uri` uses the zip once. Zips wait in a private temporary folder,
  * never in the state folder, and slots expire after an hour.
  */
 export const UPLOAD_PATH = '/upload/'
@@ -49,8 +49,8 @@ export class Uploads {
     if (slot) slot.uploaded = true
   }
 
-  /** The zip uploaded to the slot a `gcs_uri` names, removed from the slot. */
-  take(gcsUri: string, org: string, env: string): Buffer {
+  /** The zip uploaded to the slot a `gcs_uri` names; `discard(id)` once it is stored. */
+  read(gcsUri: string, org: string, env: string): {id: string; data: Buffer} {
     let id: string
     try {
       id = path.posix.basename(new URL(gcsUri).pathname)
@@ -65,10 +65,7 @@ export class Uploads {
       throw invalidArgument(`Invalid gcs_uri "${gcsUri}": it was issued for organizations/${slot.org}/environments/${slot.env}.`)
     }
     if (!slot.uploaded) throw invalidArgument(`Invalid gcs_uri "${gcsUri}": nothing was uploaded to it (PUT the zip first).`)
-    const file = path.join(this.folder(), id)
-    const data = fs.readFileSync(file)
-    this.discard(id)
-    return data
+    return {id, data: fs.readFileSync(path.join(this.folder(), id))}
   }
 
   /** Removes every pending upload (the server is closing). */
@@ -78,7 +75,7 @@ export class Uploads {
     this.dir = undefined
   }
 
-  private discard(id: string): void {
+  discard(id: string): void {
     this.slots.delete(id)
     if (this.dir) fs.rmSync(path.join(this.dir, id), {force: true})
   }

@@ -86,9 +86,12 @@ describe('aliases over the API, with curl and the documented multipart form', ()
     expect(openssl(['req', '-in', 'alias.csr', '-noout', '-subject', '-verify'], certs)).toContain('subject=CN = gateway')
   })
 
-  it('a key and certificate in one file, pkcs12 with its password (form field or query), selfsignedcert JSON', async () => {
+  it('a key and certificate in one file, an encrypted key with its password, pkcs12 with its password (form field or query), selfsignedcert JSON', async () => {
     const combined = await curl(['-X', 'POST', url('/dev/keystores/mtls_keystore/aliases?alias=server&format=keycertfile'), '-F', 'certFile=@combined.pem'])
     expect(combined.body).toMatchObject({alias: 'server', type: 'KEY_CERT'})
+    openssl(['pkcs8', '-topk8', '-in', 'my_gateway.key', '-v2', 'aes-256-cbc', '-passout', 'pass:keypass', '-out', 'encrypted.key'], certs)
+    const encrypted = await curl(['-X', 'POST', url('/dev/keystores/mtls_keystore/aliases?alias=encrypted&format=keycertfile'), '-F', 'certFile=@my_gateway.pem', '-F', 'keyFile=@encrypted.key', '-F', 'password=keypass'])
+    expect(encrypted.body).toMatchObject({alias: 'encrypted', type: 'KEY_CERT'})
     const p12 = await curl(['-X', 'POST', url('/dev/keystores/mtls_keystore/aliases?alias=p12&format=pkcs12'), '-F', 'file=@gateway.p12', '-F', 'password=p12secret'])
     expect(p12.status).toBe(200)
     expect(p12.body).toMatchObject({alias: 'p12', type: 'KEY_CERT'})

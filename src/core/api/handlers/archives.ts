@@ -109,8 +109,9 @@ export function archiveRoutes(router: Router): void {
     }
     const labels = labelsOf(body)
     await getEnvironment(store, params.org, params.env)
-    const zip = ctx.uploads.take(gcsUri, params.org, params.env)
-    const {deployment, operation} = await createArchiveDeployment(store, params.org, params.env, zip, {labels, gcsUri, workerPid: process.pid})
+    const upload = ctx.uploads.read(gcsUri, params.org, params.env)
+    const {deployment, operation} = await createArchiveDeployment(store, params.org, params.env, upload.data, {labels, gcsUri, workerPid: process.pid})
+    ctx.uploads.discard(upload.id)
     runInBackground(ctx, params.org, deployment)
     return {json: operation}
   })
