@@ -27,14 +27,11 @@ interface Started {
 
 export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
   static summary = "Serve Apigee's v1 REST API from the local state folder, for gcloud, apigeecli and curl."
-  static description = `Serves /v1/organizations/... (environments, keystores, aliases, references, archive
-deployments, operations) on the same state folder and with the same engine as the CLI, so
-scripts written against apigee.googleapis.com run unchanged and fail with the same errors.
-Prints the endpoint on stderr and, on stdout, the environment variables that point gcloud at it
-(eval them). Binds 127.0.0.1 unless --host says otherwise. Without --token-file any bearer token
-is accepted (a placeholder token file is written for gcloud); with it, a request without that
-token gets 401. Requests are logged on stderr at --verbosity=info. Stop with Ctrl-C, or with
-\`mtlsctl emulator stop\` when started with --detach.`
+  static description = [
+    'Serves /v1/organizations/... (environments, keystores, aliases, references, archive deployments, operations) on the same state folder and with the same engine as the CLI, so scripts written against apigee.googleapis.com run unchanged and fail with the same errors.',
+    'Prints the endpoint on stderr and, on stdout, the environment variables that point gcloud at it (eval them). Binds 127.0.0.1 unless --host says otherwise. Without --token-file any bearer token is accepted (a placeholder token file is written for gcloud); with it, a request without that token gets 401. Requests are logged on stderr at --verbosity=info.',
+    'Stop it with Ctrl-C, or with `mtlsctl emulator stop` when started with --detach.',
+  ].join('\n\n')
   static examples = [
     '<%= config.bin %> emulator start --port 8080',
     'eval "$(<%= config.bin %> emulator start --detach --port 0)" && gcloud alpha apigee operations list --organization myorg',
