@@ -57,11 +57,13 @@ const time = (cmd, args, extraEnv = {}) => {
 
 try {
   if (has('wrk')) {
+    // Warm-up first (JIT, connections), as for any server: the first second is not the steady state.
+    execFileSync('wrk', ['-t2', '-c50', '-d2s', target], {encoding: 'utf8'})
     const out = execFileSync('wrk', ['-t2', '-c50', `-d${seconds}s`, '--latency', target], {encoding: 'utf8'})
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1])
     const p99 = /\n\s+99%\s+(\S+)/.exec(out)[1]
     const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0'
-    console.log(`GET operation, wrk -t2 -c50 -d${seconds}s: ${rps.toFixed(0)} req/s, p99 ${p99}, non-2xx ${non2xx}`)
+    console.log(`GET operation, wrk -t2 -c50 -d${seconds}s after a 2 s warm-up: ${rps.toFixed(0)} req/s, p99 ${p99}, non-2xx ${non2xx}`)
   } else {
     console.log('GET operation: skipped (wrk is not installed: apt-get install wrk)')
   }
