@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # iptables (iptables-restore --test on the mesh's rules files).
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 # iptables is installed where we can (root); elsewhere its tests skip, saying why.
 if ! command -v iptables-restore >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables-restore ] && [ "$(id -u)" = 0 ]; then
   need+=(iptables)

@@ -1,3 +1,4 @@
+import {AsyncLocalStorage} from 'node:async_hooks'
 import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -26,8 +27,8 @@ const FILE_MODE = 0o600
  */
 export class FileStore implements Store {
   readonly location: string
-  private lockDepth = 0
-  private release?: () => Promise<void>
+  private readonly holder = new AsyncLocalStorage<boolean>()
+  private queue: Promise<void> = Promise.resolve()
 
   constructor(root: string) {
     this.location = path.resolve(root)
@@ -127,18 +128,26 @@ export class FileStore implements Store {
   }
 
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.lockDepth > 0) {
-      this.lockDepth++
-      try {
-        return await fn()
-      } finally {
-        this.lockDepth--
-      }
+    // Re-entrant for the async call chain that holds the lock; other callers in this process
+    // queue behind it (the file lock alone cannot tell two callers of one process apart).
+    if (this.holder.getStore() === true) return fn()
+    const previous = this.queue
+    let done!: () => void
+    this.queue = new Promise<void>((resolve) => (done = resolve))
+    await previous
+    try {
+      return await this.holder.run(true, () => this.withFileLock(fn))
+    } finally {
+      done()
     }
+  }
+
+  private async withFileLock<T>(fn: () => Promise<T>): Promise<T> {
     this.ensureRoot()
     const {default: lockfile} = await import('proper-lockfile')
+    let release: () => Promise<void>
     try {
-      this.release = await lockfile.lock(this.location, {
+      release = await lockfile.lock(this.location, {
         lockfilePath: path.join(this.location, '.lock'),
         realpath: false,
         stale: 10_000,
@@ -151,14 +160,10 @@ export class FileStore implements Store {
         'Another mtlsctl process may be stuck; the lock clears itself after 10 seconds.',
       )
     }
-    this.lockDepth = 1
     try {
       return await fn()
     } finally {
-      this.lockDepth = 0
-      const release = this.release
-      this.release = undefined
-      await release?.().catch(() => {})
+      await release().catch(() => {})
     }
   }
 

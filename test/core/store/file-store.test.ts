@@ -84,6 +84,20 @@ describe('FileStore', () => {
     })
   })
 
+  it('withLock serialises concurrent callers of one store in one process, and is re-entrant', async () => {
+    await store.put('organizations/counter', {n: 0})
+    await Promise.all(
+      Array.from({length: 20}, () =>
+        store.withLock(async () => {
+          const {n} = (await store.get<{n: number}>('organizations/counter'))!
+          await new Promise((resolve) => setImmediate(resolve))
+          await store.withLock(async () => store.put('organizations/counter', {n: n + 1}))
+        }),
+      ),
+    )
+    expect(await store.get('organizations/counter')).toEqual({n: 20})
+  })
+
   it('serialises read-modify-write inside one process', async () => {
     await Promise.all(Array.from({length: 20}, (_, i) => createEnvironment(store, 'acme', `e${i}`)))
     expect((await listEnvironments(store, 'acme')).map((e) => e.name)).toHaveLength(20)
