@@ -12,7 +12,6 @@ const external = [
   'archiver',
   'yaml',
   '@inquirer/prompts',
-  'proper-lockfile',
   'busboy',
   'fflate',
   'chalk',

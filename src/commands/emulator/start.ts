@@ -107,8 +107,7 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
     await this.emit({url: server.url, pid: process.pid, stateFolder: root, tokenFile: clientToken, environment: gcloudEnvironment(instance)} satisfies Started)
     reportToParent({url: server.url, pid: process.pid})
 
-    // Listeners stay registered (not `once`) until the end: proper-lockfile's signal-exit
-    // re-raises a signal that it finds no other listener for, which would kill us mid-close.
+    // Listeners stay registered (not `once`) until the end, so a second signal is still ours.
     let signals = 0
     let stop = () => {}
     const onSignal = (signal: NodeJS.Signals) => {

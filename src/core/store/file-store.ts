@@ -4,6 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {internal, invalidArgument, MtlsError} from '../errors.js'
+import {acquireLock} from './lock.js'
 import type {Blob, BlobOptions, Store} from './store.js'
 
 const SEGMENT = /^[\w-][\w.-]{0,254}$/
@@ -22,8 +23,8 @@ const FILE_MODE = 0o600
  *
  * Every write goes to a temporary file that is fsync'ed and renamed into place, so a process
  * killed at any point leaves each file either old or new. Mutations that read first run under
- * an inter-process lock (a lock directory managed by proper-lockfile, with stale detection so a
- * killed holder does not block the store for ever).
+ * an inter-process lock (`lock.ts`: a lock directory with its owner's pid, taken over when the
+ * owner is dead or stale, so a killed holder does not block the store).
  */
 export class FileStore implements Store {
   readonly location: string
@@ -144,26 +145,19 @@ export class FileStore implements Store {
 
   private async withFileLock<T>(fn: () => Promise<T>): Promise<T> {
     this.ensureRoot()
-    const {default: lockfile} = await import('proper-lockfile')
-    let release: () => Promise<void>
+    let release: () => void
     try {
-      release = await lockfile.lock(this.location, {
-        lockfilePath: path.join(this.location, '.lock'),
-        realpath: false,
-        stale: 10_000,
-        update: 2_000,
-        retries: {retries: 1000, minTimeout: 2, maxTimeout: 50, factor: 1.3, randomize: true},
-      })
+      release = await acquireLock(path.join(this.location, '.lock'), {staleMs: 10_000})
     } catch (error) {
       throw internal(
         `Could not lock the state folder ${this.location}: ${(error as Error).message}`,
-        'Another mtlsctl process may be stuck; the lock clears itself after 10 seconds.',
+        'Another mtlsctl process may be stuck; the lock clears itself once its owner has exited.',
       )
     }
     try {
       return await fn()
     } finally {
-      await release().catch(() => {})
+      release()
     }
   }
 
