@@ -24,7 +24,7 @@ import {
   time,
   unsignedInt,
 } from './asn1.js'
-import {extensionsFor, readExtensions} from './extensions.js'
+import {type CertificateExtensions, extensionsFor, readExtensions} from './extensions.js'
 import {readInputFile, sign, signatureAlgorithm} from './keys.js'
 import {decodeName, type DistinguishedName, encodeName, type SubjectAltName} from './subject.js'
 
@@ -42,7 +42,7 @@ export function checkUsage(value: string): Usage {
 }
 
 /** A parsed X.509 certificate: Node's X509Certificate plus what it does not expose. */
-export interface Certificate {
+export interface Certificate extends CertificateExtensions {
   pem: string
   der: Buffer
   x509: crypto.X509Certificate
@@ -58,12 +58,6 @@ export interface Certificate {
   notBefore: Date
   notAfter: Date
   publicKey: crypto.KeyObject
-  basicConstraints?: {ca: boolean; pathLen?: number}
-  keyUsage?: string[]
-  extKeyUsage?: string[]
-  sans: SubjectAltName[]
-  subjectKeyId?: Buffer
-  authorityKeyId?: Buffer
 }
 
 // -- PEM ---------------------------------------------------------------------------------
