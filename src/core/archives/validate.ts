@@ -259,7 +259,7 @@ async function checkTarget(api: string, target: TargetServer, view: KeystoreView
       const {ks, problem} = await resolveStore(tls.keyStore, ctx)
       if (problem) add(problem, RESOLUTION.reference)
       else if (ks !== undefined) {
-        const full = isValidId(ks) && isValidId(tls.keyAlias) ? aliasName(ctx.org, ctx.env, ks, tls.keyAlias) : `${keystoreName(ctx.org, ctx.env, ks)}/aliases/${tls.keyAlias}`
+        const full = aliasName(ctx.org, ctx.env, ks, tls.keyAlias)
         const exists = isValidId(ks) && (await view.keystoreExists(ks))
         const alias = exists && isValidId(tls.keyAlias) ? await view.alias(ks, tls.keyAlias) : undefined
         const quoted = `"alias \\"${full}\\""`
@@ -284,7 +284,7 @@ async function checkTarget(api: string, target: TargetServer, view: KeystoreView
     const {ks, problem} = await resolveStore(tls.trustStore, ctx)
     if (problem) add(problem, RESOLUTION.reference)
     else if (ks !== undefined) {
-      const full = isValidId(ks) ? keystoreName(ctx.org, ctx.env, ks) : `${envName(ctx.org, ctx.env)}/keystores/${ks}`
+      const full = keystoreName(ctx.org, ctx.env, ks)
       const exists = isValidId(ks) && (await view.keystoreExists(ks))
       let certificates = 0
       const invalid: string[] = []
