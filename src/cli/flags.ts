@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 
+import type {Prompter} from './prompts.js'
+
 /** Flags shared by the resource commands (not global: only commands that need them). */
 export const organizationFlag = Flags.string({
   description: 'Apigee organization. Defaults to MTLSCTL_ORGANIZATION, then the config property `organization`.',
@@ -12,3 +14,15 @@ export const environmentFlag = Flags.string({
 })
 
 export const keystoreFlag = Flags.string({description: 'Keystore that holds the alias.', helpValue: 'KEYSTORE'})
+
+/** The ALIAS argument and --keystore of the aliases commands, asked for when missing. */
+export async function aliasInKeystore(
+  prompter: Prompter,
+  alias: string | undefined,
+  keystore: string | undefined,
+): Promise<{alias: string; keystore: string}> {
+  return {
+    alias: await prompter.require(alias, {arg: 'ALIAS', message: 'Alias name:'}),
+    keystore: await prompter.require(keystore, {flag: 'keystore', message: 'Keystore:'}),
+  }
+}

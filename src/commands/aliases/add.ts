@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
+import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {UsageError} from '../../cli/usage-error.js'
 import type {AliasSource} from '../../core/alias-sources.js'
 import {addAlias} from '../../core/aliases.js'
@@ -46,8 +46,7 @@ The certificate must parse, the key must open and match it, and it must be valid
 
   protected async execute() {
     const {org, env} = await this.location()
-    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
-    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     const added = await addAlias(this.store, org, env, keystore, alias, await this.source(), {
       ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
     })

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
+import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {aliasCsr} from '../../core/aliases.js'
 import {writeOutputs} from '../../core/ca/files.js'
 
@@ -19,8 +19,7 @@ export default class AliasesCsr extends BaseCommand<typeof AliasesCsr> {
 
   protected async execute() {
     const {org, env} = await this.location()
-    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
-    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     const csr = await aliasCsr(this.store, org, env, keystore, alias)
     if (this.flags.out === undefined) return {csr}
     writeOutputs([{path: this.flags.out, data: csr}], this.flags.force)

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
+import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {deleteAlias, getAlias} from '../../core/aliases.js'
 
 export default class AliasesDelete extends BaseCommand<typeof AliasesDelete> {
@@ -16,8 +16,7 @@ export default class AliasesDelete extends BaseCommand<typeof AliasesDelete> {
 
   protected async execute() {
     const {org, env} = await this.location()
-    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
-    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     await getAlias(this.store, org, env, keystore, alias)
     if (!(await this.prompter.confirm(`Alias [${alias}] in keystore [${keystore}] will be deleted. Do you want to continue?`))) {
       this.out.status('Nothing deleted.')

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
+import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {getAlias} from '../../core/aliases.js'
 
 export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe> {
@@ -17,8 +17,7 @@ export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe>
 
   protected async execute() {
     const {org, env} = await this.location()
-    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
-    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     return getAlias(this.store, org, env, keystore, alias)
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
+import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {updateAliasCertificate} from '../../core/aliases.js'
 import {readInputFile} from '../../core/ca/keys.js'
 
@@ -20,8 +20,7 @@ export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
 
   protected async execute() {
     const {org, env} = await this.location()
-    const alias = await this.prompter.require(this.args.alias, {arg: 'ALIAS', message: 'Alias name:'})
-    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     const certFile = await this.prompter.require(this.flags['cert-file'], {flag: 'cert-file', message: 'New certificate file:'})
     const updated = await updateAliasCertificate(this.store, org, env, keystore, alias, {data: readInputFile(certFile, 'certificate'), file: certFile}, {
       ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
