@@ -2,7 +2,7 @@ import type * as crypto from 'node:crypto'
 
 import {loadCa, type CaSelection} from './ca/issuance.js'
 import {createSelfSignedCertificate, issueCertificate, parseCertificateChain, checkDays, checkUsage, type Certificate} from './ca/certificates.js'
-import {generateKey, parsePrivateKey, checkKeyType} from './ca/keys.js'
+import {newKey, parsePrivateKey, checkKeyType} from './ca/keys.js'
 import {parseSans, parseSubject} from './ca/subject.js'
 import {invalidArgument} from './errors.js'
 import type {Store} from './store/index.js'
@@ -51,7 +51,7 @@ export async function readAliasSource(store: Store, source: AliasSource): Promis
     case 'selfsignedcert': {
       const keySize = source.keySize ?? 2048
       if (![2048, 3072, 4096].includes(keySize)) throw invalidArgument(`Invalid key size ${keySize}: use 2048, 3072 or 4096.`)
-      const key = generateKey(checkKeyType(`rsa-${keySize}`))
+      const key = await newKey(checkKeyType(`rsa-${keySize}`))
       const pem = await createSelfSignedCertificate(
         {subject: parseSubject(source.subject), publicKey: key, sans: parseSans(source.sans), profile: {kind: 'leaf', usage: 'both'}, days: checkDays(source.days)},
         key,
@@ -63,7 +63,7 @@ export async function readAliasSource(store: Store, source: AliasSource): Promis
       const sans = parseSans(source.sans)
       const usage = checkUsage(source.usage ?? 'client')
       const days = checkDays(source.days)
-      const key = generateKey(checkKeyType(source.keyType ?? 'rsa-2048'))
+      const key = await newKey(checkKeyType(source.keyType ?? 'rsa-2048'))
       const issuer = await loadCa(store, source.ca)
       const pem = await issueCertificate({subject, publicKey: key, sans, profile: {kind: 'leaf', usage}, days}, issuer)
       return {chain: await parseCertificateChain(pem + issuer.certificate.pem), key, certWhere: 'the issued certificate'}

@@ -5,7 +5,7 @@ import {checkId} from '../names.js'
 import type {Store} from '../store/index.js'
 import {checkDays, createSelfSignedCertificate, parseCertificate} from './certificates.js'
 import {checkOutputs, writeOutputs} from './files.js'
-import {checkKeyType, encodePrivateKey, generateKey} from './keys.js'
+import {checkKeyType, encodePrivateKey, newKey} from './keys.js'
 import {caExists, caRecord, caResourceName, type CertificateAuthority, findCa} from './registry.js'
 import {parseSubject} from './subject.js'
 
@@ -48,7 +48,7 @@ export async function createCa(store: Store, options: CreateCaOptions): Promise<
   if (!force && (await findCa(store, name))) throw caExists(name)
   checkOutputs([{path: keyFile, data: ''}, {path: certFile, data: ''}], force)
 
-  const key = generateKey(keyType)
+  const key = await newKey(keyType)
   const pem = await createSelfSignedCertificate(
     {subject, publicKey: key, profile: {kind: 'ca', pathLen: options.pathLen}, days, notBefore: options.notBefore, notAfter: options.notAfter},
     key,

@@ -51,9 +51,11 @@ export {
   KEY_TYPES,
   type KeyType,
   keysMatch,
+  newKey,
   parsePrivateKey,
   readInputFile,
   readPrivateKey,
+  startKeyGeneration,
 } from './keys.js'
 export {
   type ClientOutcome,

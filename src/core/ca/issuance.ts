@@ -14,7 +14,7 @@ import {createCsr, readCsr} from './csr.js'
 import {checkOutputs, writeOutputs} from './files.js'
 import {hexColons} from './info.js'
 import {type LoadedIssuer, loadIssuerFromFiles} from './issuer.js'
-import {checkKeyType, encodePrivateKey, generateKey} from './keys.js'
+import {checkKeyType, encodePrivateKey, newKey} from './keys.js'
 import {loadRegisteredIssuer} from './registry.js'
 import {commonName, type DistinguishedName, formatName, formatSan, parseSans, parseSubject, sanFromCommonName, type SubjectAltName} from './subject.js'
 
@@ -125,7 +125,7 @@ export async function createCertificate(store: Store, ca: CaSelection, options: 
   const issuer = await loadCa(store, ca)
   const warnings: string[] = []
   const sans = withServerSan(subject, requested, usage, warnings)
-  const key = generateKey(keyType)
+  const key = await newKey(keyType)
   const csr = await createCsr(key, subject, sans)
   const pem = await issueCertificate(
     {subject, publicKey: key, sans, profile: {kind: 'leaf', usage}, days, serial: options.serial, notBefore: options.notBefore, notAfter: options.notAfter},

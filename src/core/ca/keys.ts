@@ -19,11 +19,59 @@ export function checkKeyType(value: string): KeyType {
   return value as KeyType
 }
 
-/** A new private key (its public half is `crypto.createPublicKey(key)`). */
+/** A new private key (its public half is `crypto.createPublicKey(key)`), made on this thread. */
 export function generateKey(type: KeyType = 'rsa-2048'): crypto.KeyObject {
   if (type === 'ec-p256') return crypto.generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey
-  const modulusLength = Number(type.slice(4))
-  return crypto.generateKeyPairSync('rsa', {modulusLength, publicExponent: 0x10001}).privateKey
+  return crypto.generateKeyPairSync('rsa', {modulusLength: Number(type.slice(4)), publicExponent: 0x10001}).privateKey
+}
+
+function generateOnThreadPool(type: KeyType): Promise<crypto.KeyObject> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, _publicKey: crypto.KeyObject, privateKey: crypto.KeyObject) =>
+      error ? reject(error) : resolve(privateKey)
+    if (type === 'ec-p256') crypto.generateKeyPair('ec', {namedCurve: 'P-256'}, done)
+    else crypto.generateKeyPair('rsa', {modulusLength: Number(type.slice(4)), publicExponent: 0x10001}, done)
+  })
+}
+
+/**
+ * Generations begun ahead of need by startKeyGeneration, by key type; each is taken once. One
+ * map per process: bin/run.js begins a key from dist/prestart.js, the command takes it in the
+ * CLI's bundle, and each bundle has its own copy of this module.
+ */
+const STARTED = Symbol.for('mtlsctl.startedKeys')
+const started: Map<KeyType, Promise<crypto.KeyObject>> = ((globalThis as Record<symbol, unknown>)[STARTED] as
+  | Map<KeyType, Promise<crypto.KeyObject>>
+  | undefined) ?? new Map()
+;(globalThis as Record<symbol, unknown>)[STARTED] = started
+
+/**
+ * Begins generating a key of this type on libuv's thread pool, for a later newKey(type) to
+ * take. An RSA key takes 0.1-0.5 s; begun before the CLI loads, it is made on the other core
+ * while oclif and the command load, instead of after them.
+ */
+export function startKeyGeneration(type: KeyType): void {
+  if (started.has(type)) return
+  const key = generateOnThreadPool(type)
+  key.catch(() => {}) // a failure is reported by newKey(), which makes the key again
+  started.set(type, key)
+}
+
+/**
+ * A new private key, made on libuv's thread pool so the event loop keeps running; the one
+ * startKeyGeneration began for this type, when there is one.
+ */
+export async function newKey(type: KeyType = 'rsa-2048'): Promise<crypto.KeyObject> {
+  const early = started.get(type)
+  started.delete(type)
+  if (early) {
+    try {
+      return await early
+    } catch {
+      // made again below, where a failure is the caller's
+    }
+  }
+  return generateOnThreadPool(type)
 }
 
 /** PKCS#8 PEM; encrypted with AES-256-CBC under PBKDF2-SHA256 when a password is given. */
