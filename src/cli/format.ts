@@ -1,4 +1,5 @@
 import {UsageError} from './usage-error.js'
+import {foldLikePyYaml} from './yaml-fold.js'
 
 /**
  * gcloud's --format, the subset operators use in scripts:
@@ -16,8 +17,33 @@ export interface FormatSpec {
   labels?: Record<string, string>
 }
 
-// YAML 1.1, as PyYAML (and so gcloud) writes it: 'Yes' and 'No' are quoted strings.
-export const YAML_OPTIONS = {lineWidth: 0, singleQuote: true, sortMapEntries: true, version: '1.1'} as const
+/**
+ * ruamel's implicit resolvers for YAML 1.2 (gcloud's printer): a string one of them would read
+ * back as a number, timestamp, merge key or `=` is quoted. The `yaml` package's core schema
+ * quotes a subset of these (not `2024-01-01`, `1_000` or `=`); these tags only add to what is
+ * quoted, nothing is ever written or read as them.
+ */
+const RUAMEL_RESOLVERS = [
+  ['float', /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/],
+  // ruamel tries this one only on scalars starting with a sign or a digit
+  ['int', /^(?=[-+0-9])(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$/],
+  ['merge', /^<<$/],
+  ['timestamp', /^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9]{2})?))?)$/],
+  ['value', /^=$/],
+] as const
+
+/**
+ * YAML as gcloud prints it (ruamel's safe dumper, YAML 1.2, `yaml_printer.py`): keys sorted,
+ * quoted strings in single quotes, sequences not indented under their key, `Yes`/`on` plain,
+ * and long scalars folded at 80 columns (foldLikePyYaml, on the one-line output of `yaml`).
+ */
+export const YAML_OPTIONS = {
+  lineWidth: 0,
+  singleQuote: true,
+  sortMapEntries: true,
+  indentSeq: false,
+  customTags: RUAMEL_RESOLVERS.map(([name, test]) => ({tag: `tag:yaml.org,2002:${name}`, default: true, test, resolve: (s: string) => s})),
+} as const
 
 const SPEC = /^(json|yaml|value|table|csv)(?:\[[^\]]*\])?(?:\(([^()]*)\))?$/
 
@@ -100,8 +126,7 @@ export async function render(result: unknown, spec: FormatSpec, options: RenderO
     }
     case 'yaml': {
       const {stringify} = await import('yaml')
-      // gcloud prints YAML as PyYAML does: keys sorted, strings in single quotes when quoted.
-      const docs = rows.map((r) => stringify(r, YAML_OPTIONS))
+      const docs = rows.map((r) => foldLikePyYaml(stringify(r, YAML_OPTIONS)))
       return Array.isArray(result) ? docs.map((d) => `---\n${d}`).join('') : docs.join('')
     }
     case 'value': {

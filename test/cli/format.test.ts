@@ -30,6 +30,6 @@ describe('--format', () => {
 
   it('json and yaml print the whole result', async () => {
     expect(JSON.parse(await render(rows[0], parseFormat('json')))).toEqual(rows[0])
-    expect(await render(rows[0], parseFormat('yaml'))).toBe('done: true\nmetadata:\n  state: FINISHED\nname: a\ntags:\n  - x\n  - \'y\'\n')
+    expect(await render(rows[0], parseFormat('yaml'))).toBe('done: true\nmetadata:\n  state: FINISHED\nname: a\ntags:\n- x\n- y\n')
   })
 })

@@ -77,7 +77,7 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
 
     // The default describe is gcloud-style YAML: sorted keys, quoted int64 strings.
     const yaml = (await cli(['aliases', 'describe', 'mtls_alias', '--keystore', 'mtls_keystore'])).stdout
-    expect(yaml).toMatch(/^alias: mtls_alias\ncertsInfo:\n  certInfo:\n    - basicConstraints: CA:FALSE\n      expiryDate: '\d{13}'\n      isValid: 'Yes'\n/)
+    expect(yaml).toMatch(/^alias: mtls_alias\ncertsInfo:\n  certInfo:\n  - basicConstraints: CA:FALSE\n    expiryDate: '\d{13}'\n    isValid: Yes\n/)
 
     const listed = await cli(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', 'value(alias,type)'])
     expect(listed.stdout).toBe('mtls_alias\tKEY_CERT\n')
