@@ -18,6 +18,7 @@ const external = [
   'node-forge',
   'archiver',
   'yaml',
+  'js-yaml',
   '@inquirer/prompts',
   'busboy',
   'fflate',
