@@ -14,10 +14,10 @@ import {init, parse} from 'es-module-lexer'
 const run = (cmd, args) => execFileSync(cmd, args, {stdio: 'inherit'})
 
 // Packages left out of the bundles: heavy ones loaded lazily, and ones that read their own files.
+// (yaml, which prints every YAML result, is bundled: lazily initialised, and in the code cache.)
 const external = [
   'node-forge',
   'archiver',
-  'yaml',
   'js-yaml',
   '@inquirer/prompts',
   'busboy',

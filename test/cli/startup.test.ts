@@ -35,6 +35,6 @@ describe('start-up', () => {
     const source = fs.readFileSync(path.join(ROOT, 'dist/mtlsctl.cjs'), 'utf8')
     await init
     expect(parse(source)[0].filter((i) => i.d > -1)).toEqual([])
-    expect(source).toContain('__mtlsctlImport("yaml")')
+    expect(source).toContain('__mtlsctlImport("chalk")')
   })
 })

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import {invalidArgument} from '../errors.js'
 import {checkId} from '../names.js'
 import type {Store} from '../store/index.js'
+import {loadAsn1} from './asn1.js'
 import {checkDays, createSelfSignedCertificate, parseCertificate} from './certificates.js'
 import {checkOutputs, writeOutputs} from './files.js'
 import {checkKeyType, encodePrivateKey, newKey} from './keys.js'
@@ -48,7 +49,8 @@ export async function createCa(store: Store, options: CreateCaOptions): Promise<
   if (!force && (await findCa(store, name))) throw caExists(name)
   checkOutputs([{path: keyFile, data: ''}, {path: certFile, data: ''}], force)
 
-  const key = await newKey(keyType)
+  // The key is made on libuv's thread pool: the ASN.1 codec loads meanwhile.
+  const [key] = await Promise.all([newKey(keyType), loadAsn1()])
   const pem = await createSelfSignedCertificate(
     {subject, publicKey: key, profile: {kind: 'ca', pathLen: options.pathLen}, days, notBefore: options.notBefore, notAfter: options.notAfter},
     key,

@@ -10,6 +10,7 @@ import {
   parseSerial,
   type Usage,
 } from './certificates.js'
+import {loadAsn1} from './asn1.js'
 import {createCsr, readCsr} from './csr.js'
 import {checkOutputs, writeOutputs} from './files.js'
 import {hexColons} from './info.js'
@@ -125,7 +126,8 @@ export async function createCertificate(store: Store, ca: CaSelection, options: 
   const issuer = await loadCa(store, ca)
   const warnings: string[] = []
   const sans = withServerSan(subject, requested, usage, warnings)
-  const key = await newKey(keyType)
+  // The key is made on libuv's thread pool: the ASN.1 codec loads meanwhile.
+  const [key] = await Promise.all([newKey(keyType), loadAsn1()])
   const csr = await createCsr(key, subject, sans)
   const pem = await issueCertificate(
     {subject, publicKey: key, sans, profile: {kind: 'leaf', usage}, days, serial: options.serial, notBefore: options.notBefore, notAfter: options.notAfter},
