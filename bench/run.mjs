@@ -1,7 +1,7 @@
 // npm run bench: start-up and flow timings of the built CLI, as medians over repeated runs and
 // ratios against a baseline measured in the same run (never as timed tests).
 //
-//   node bench/run.mjs [--runs N] [--only NAME]
+//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator: the emulator's part alone)
 import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -13,6 +13,15 @@ const BIN = path.join(ROOT, 'bin', 'run.js')
 const args = process.argv.slice(2)
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 15
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
+
+// The emulator's targets (issue 7): a script of its own, since it needs wrk and gcloud.
+function emulatorBench() {
+  spawnSync(process.execPath, [path.join(ROOT, 'bench/emulator.mjs'), '--runs', String(Math.min(RUNS, 11))], {stdio: 'inherit'})
+}
+if (ONLY === 'emulator') {
+  emulatorBench()
+  process.exit(0)
+}
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mtlsctl-bench-'))
 const env = {...process.env, MTLSCTL_HOME: path.join(home, 'state'), NO_COLOR: '1'}
@@ -210,3 +219,7 @@ console.log(`runs per case: ${RUNS}, node ${process.version}, ${os.cpus().length
 for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
 fs.rmSync(home, {recursive: true, force: true})
 if (failed) console.log(`${failed} case(s) over target`)
+if (!ONLY) {
+  console.log('')
+  emulatorBench()
+}
