@@ -3,7 +3,7 @@
  * start-up reads one file. Heavy packages (node-forge, archiver, yaml, prompts) stay outside
  * and are import()ed by the code that needs them.
  */
-import {execute} from '@oclif/core'
+import {execute} from '@oclif/core/execute'
 
 export {COMMANDS} from './index.js'
 

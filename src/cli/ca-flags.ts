@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import type {CaSelection} from '../core/ca/index.js'
 import type {Prompter} from './prompts.js'

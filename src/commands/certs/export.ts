@@ -1,6 +1,7 @@
 import * as path from 'node:path'
 
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {optionalPassword, passwordAsker, requirePassword} from '../../cli/secrets.js'
