@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `mtlsctl --version` is answered before oclif loads (the same line oclif prints), so that
 // scripts probing the version pay only Node's own start-up.
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
 const argv = process.argv.slice(2)
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else if (!existsSync(new URL('../dist/mtlsctl.cjs', import.meta.url))) {
+  process.stderr.write(`ERROR: mtlsctl is not built: run \`npm run build\` in ${new URL('..', import.meta.url).pathname}\n`)
+  process.exitCode = 1
 } else {
   // A key the command will need is begun now, on another core, while the CLI loads.
   const {prestart} = await import('../dist/prestart.js')
