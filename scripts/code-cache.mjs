@@ -12,24 +12,37 @@ process.env.MTLSCTL_HOME = home
 const bin = path.join(ROOT, 'bin/run.js')
 const bundle = createRequire(import.meta.url)('../bin/bundle.cjs')
 const {run} = bundle.load()
-// Output of the warm-up commands is not the build's: swallow it.
+// The warm-up commands' output is not the build's: it is kept, and shown only if one of them
+// does not end as expected (a bundle broken at run time must not build green).
+let captured = ''
 const write = {out: process.stdout.write, err: process.stderr.write}
-process.stdout.write = process.stderr.write = () => true
+process.stdout.write = process.stderr.write = (chunk) => {
+  captured += chunk
+  return true
+}
+const unexpected = []
 try {
   // What most commands run: flag parsing, the store, a YAML document, a table, an error.
-  for (const argv of [
-    ['environments', 'create', 'dev', '--organization', 'build'],
-    ['environments', 'describe', 'dev', '--organization', 'build'],
-    ['environments', 'list', '--organization', 'build'],
-    ['keystores', 'describe', 'none', '--organization', 'build', '--environment', 'dev'],
+  for (const [argv, exitCode] of [
+    [['environments', 'create', 'dev', '--organization', 'build'], 0],
+    [['environments', 'describe', 'dev', '--organization', 'build'], 0],
+    [['environments', 'list', '--organization', 'build'], 0],
+    [['keystores', 'describe', 'none', '--organization', 'build', '--environment', 'dev'], 1],
   ]) {
+    captured = ''
+    process.exitCode = 0
     process.argv = [process.argv[0], bin, ...argv]
     await run(bin)
+    if ((process.exitCode ?? 0) !== exitCode) unexpected.push(`mtlsctl ${argv.join(' ')}: exit ${process.exitCode}, expected ${exitCode}\n${captured}`)
   }
 } finally {
   process.stdout.write = write.out
   process.stderr.write = write.err
   process.exitCode = 0
   fs.rmSync(home, {recursive: true, force: true})
+}
+if (unexpected.length > 0) {
+  process.stderr.write(`code cache: the warm-up went wrong, the build is broken:\n${unexpected.join('\n')}\n`)
+  process.exit(1)
 }
 bundle.writeCache()

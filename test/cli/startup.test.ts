@@ -36,5 +36,8 @@ describe('start-up', () => {
     await init
     expect(parse(source)[0].filter((i) => i.d > -1)).toEqual([])
     expect(source).toContain('__mtlsctlImport("chalk")')
+    // Independently of the lexer: every "import(" left is the text "import()" in a string.
+    const left = [...source.matchAll(/(?<![\w$.])import\(/g)].map((m) => source.slice(m.index - 1, m.index + 9))
+    expect(left.every((text) => /^["'`]import\(\)["'`]$/.test(text)), left.join(' | ')).toBe(true)
   })
 })
