@@ -11,7 +11,8 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {build} from 'esbuild'
 import {init, parse} from 'es-module-lexer'
 
-const run = (cmd, args) => execFileSync(cmd, args, {stdio: 'inherit'})
+// oclif's own CLI (the manifest) would look for a newer oclif on the npm registry: a build does not.
+const run = (cmd, args) => execFileSync(cmd, args, {stdio: 'inherit', env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
 
 // Packages left out of the bundles: heavy ones loaded lazily, and ones that read their own files.
 // (yaml, which prints every YAML result, is bundled: lazily initialised, and in the code cache.)
