@@ -175,10 +175,10 @@ export async function validateArchive(files: ArchiveFiles, options: ValidateOpti
     }
   }
   const deployments = await parse<{proxies?: Array<{name?: string}>}>(`environments/${env}/deployments.json`, 'json')
-  const folders = [...new Set([...files.keys()].filter((p) => p.startsWith('apiproxies/')).map((p) => p.split('/')[1]))]
+  const folders = new Set([...files.keys()].filter((p) => p.startsWith('apiproxies/')).map((p) => p.split('/')[1]))
   const proxyNames = (deployments?.proxies
     ? deployments.proxies.map((p) => String(p?.name ?? ''))
-    : folders
+    : [...folders]
   ).sort()
 
   const targetsFile = `environments/${env}/targetservers.json`
@@ -195,7 +195,7 @@ export async function validateArchive(files: ArchiveFiles, options: ValidateOpti
   const proxies: ValidationResult['proxies'] = []
   const messages: string[] = []
   for (const api of proxyNames) {
-    if (!isValidId(api) || !folders.includes(api)) {
+    if (!isValidId(api) || !folders.has(api)) {
       problems.push(archiveProblem(api, `proxy "${api}" listed in deployments.json has no folder apiproxies/${api}`))
       continue
     }
