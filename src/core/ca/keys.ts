@@ -193,33 +193,28 @@ export function sign(data: Buffer, key: crypto.KeyObject): Buffer {
   return crypto.sign(signatureAlgorithm(key).hash, data, key)
 }
 
+/**
+ * Signature algorithms by OID: the hash to verify with (null: none, Ed25519; absent: not one
+ * mtlsctl verifies) and the Apigee certInfo sigAlgName wording.
+ */
+const SIGNATURE_ALGORITHMS = new Map<string, {hash?: string | null; name: string}>([
+  [OID.sha256WithRSAEncryption, {hash: 'sha256', name: 'SHA256-RSA'}],
+  [OID.sha384WithRSAEncryption, {hash: 'sha384', name: 'SHA384-RSA'}],
+  [OID.sha512WithRSAEncryption, {hash: 'sha512', name: 'SHA512-RSA'}],
+  [OID.sha1WithRSAEncryption, {hash: 'sha1', name: 'SHA1-RSA'}],
+  [OID.rsassaPss, {name: 'RSASSA-PSS'}],
+  [OID.ecdsaWithSHA256, {hash: 'sha256', name: 'SHA256-ECDSA'}],
+  [OID.ecdsaWithSHA384, {hash: 'sha384', name: 'SHA384-ECDSA'}],
+  [OID.ecdsaWithSHA512, {hash: 'sha512', name: 'SHA512-ECDSA'}],
+  [OID.ed25519, {hash: null, name: 'Ed25519'}],
+])
+
 /** Hash of a signature algorithm OID, for verifying what others signed. */
 export function hashOfSignatureOid(oid: string): string | null | undefined {
-  const table: Record<string, string | null> = {
-    [OID.sha256WithRSAEncryption]: 'sha256',
-    [OID.sha384WithRSAEncryption]: 'sha384',
-    [OID.sha512WithRSAEncryption]: 'sha512',
-    [OID.sha1WithRSAEncryption]: 'sha1',
-    [OID.ecdsaWithSHA256]: 'sha256',
-    [OID.ecdsaWithSHA384]: 'sha384',
-    [OID.ecdsaWithSHA512]: 'sha512',
-    [OID.ed25519]: null,
-  }
-  return oid in table ? table[oid] : undefined
+  return SIGNATURE_ALGORITHMS.get(oid)?.hash
 }
 
 /** `SHA256-RSA`, `SHA256-ECDSA`: the Apigee certInfo sigAlgName wording. */
 export function signatureAlgorithmName(oid: string): string {
-  const names: Record<string, string> = {
-    [OID.sha256WithRSAEncryption]: 'SHA256-RSA',
-    [OID.sha384WithRSAEncryption]: 'SHA384-RSA',
-    [OID.sha512WithRSAEncryption]: 'SHA512-RSA',
-    [OID.sha1WithRSAEncryption]: 'SHA1-RSA',
-    [OID.rsassaPss]: 'RSASSA-PSS',
-    [OID.ecdsaWithSHA256]: 'SHA256-ECDSA',
-    [OID.ecdsaWithSHA384]: 'SHA384-ECDSA',
-    [OID.ecdsaWithSHA512]: 'SHA512-ECDSA',
-    [OID.ed25519]: 'Ed25519',
-  }
-  return names[oid] ?? oid
+  return SIGNATURE_ALGORITHMS.get(oid)?.name ?? oid
 }
