@@ -4,7 +4,7 @@ import * as http from 'node:http'
 import * as path from 'node:path'
 
 import {startApiServer, type ApiServer, type ApiServerOptions} from '../../src/core/api/index.js'
-import {BIN, ROOT, tempDir, rmTemp} from './cli.js'
+import {BIN, cliEnv, ROOT, tempDir, rmTemp} from './cli.js'
 
 /** An in-process API server on a free port (the engine's own tests). */
 export function startServer(root: string, options: Partial<ApiServerOptions> = {}): Promise<ApiServer> {
@@ -58,9 +58,7 @@ export interface RunningEmulator {
 }
 
 export function startEmulator(home: string, args: string[] = [], env: Record<string, string> = {}): Promise<RunningEmulator> {
-  const childEnv: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...env, MTLSCTL_HOME: home}
-  for (const key of Object.keys(childEnv)) if (key.startsWith('MTLSCTL_') && !(key in env) && key !== 'MTLSCTL_HOME') delete childEnv[key]
-  const proc = spawn(process.execPath, [BIN, 'emulator', 'start', '--port', '0', ...args], {cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe']})
+  const proc = spawn(process.execPath, [BIN, 'emulator', 'start', '--port', '0', ...args], {cwd: ROOT, env: cliEnv(home, env), stdio: ['ignore', 'pipe', 'pipe']})
   let stderr = ''
   let stdout = ''
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))

@@ -22,15 +22,25 @@ export interface CliOptions {
   input?: string
 }
 
-/** Runs the built CLI as a user would: a child process, stdin not a TTY. */
-export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+/**
+ * The environment the CLI runs in under test: this one without colour and without MTLSCTL_*
+ * settings of its own, plus `env`, with MTLSCTL_HOME set to `home` when given.
+ */
+export function cliEnv(home?: string, env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...env}
+  for (const key of Object.keys(result)) if (key.startsWith('MTLSCTL_') && !(key in env)) delete result[key]
+  if (home) result.MTLSCTL_HOME = home
+  return result
+}
+
+/** Runs a process to its end, `input` on its stdin (a pipe), and collects its output. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: {cwd: string; env?: Record<string, string | undefined>; input?: string},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...options.env}
-    for (const key of Object.keys(env)) {
-      if (key.startsWith('MTLSCTL_') && !(options.env && key in options.env)) delete env[key]
-    }
-    if (options.home) env.MTLSCTL_HOME = options.home
-    const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env, stdio: 'pipe'})
+    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: 'pipe'})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
@@ -39,6 +49,11 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on('close', (code) => resolve({code, stdout, stderr}))
     child.stdin.end(options.input ?? '')
   })
+}
+
+/** Runs the built CLI as a user would: a child process, stdin not a TTY. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: cliEnv(options.home, options.env), input: options.input})
 }
 
 /** A fresh temporary folder, removed by the caller's afterEach/afterAll via `rmTemp`. */

@@ -2,6 +2,8 @@ import {spawn, spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {runProcess} from './cli.js'
+
 /** Real openssl as the independent judge of what mtlsctl writes. */
 export interface Run {
   code: number | null
@@ -17,16 +19,7 @@ export function openssl(args: string[], cwd: string, input?: string): Run {
 
 /** Runs openssl without blocking the event loop (for s_client against an in-process server). */
 export function opensslAsync(args: string[], cwd: string, input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('openssl', args, {cwd, stdio: 'pipe'})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-    child.stdin.end(input)
-  })
+  return runProcess('openssl', args, {cwd, input})
 }
 
 export interface OpensslServer {
