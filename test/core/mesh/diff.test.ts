@@ -2,9 +2,9 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {MtlsError} from '../../../src/core/errors.js'
 import {installMesh, planMesh} from '../../../src/core/mesh/plan.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
+import {refusal} from '../../helpers/errors.js'
 import {listFiles, TOPOLOGIES} from '../../helpers/mesh.js'
 
 let dir: string
@@ -27,11 +27,9 @@ describe('re-running into an earlier install', () => {
       '~ node 10.0.0.9 (node9): router ports 10602-10603 -> 20002-20003',
       '~ router range 10600-10699 x2 -> 20000-20099 x2',
     ])
-    const error = await installMesh(planned, {outDir: out}).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(MtlsError)
-    expect((error as MtlsError).status).toBe('ALREADY_EXISTS')
-    expect((error as MtlsError).message).toMatch(/already holds a mesh install \(.*plan\.json.* and \d+ more\); nothing was written\.$/)
-    expect((error as MtlsError).hint).toContain('--force')
+    const error = await refusal(installMesh(planned, {outDir: out}), 'ALREADY_EXISTS')
+    expect(error.message).toMatch(/already holds a mesh install \(.*plan\.json.* and \d+ more\); nothing was written\.$/)
+    expect(error.hint).toContain('--force')
     expect(snapshot(out)).toEqual(before)
   })
 
@@ -70,15 +68,17 @@ describe('re-running into an earlier install', () => {
     const planned = await planMesh({topologyFile: TOPOLOGIES[5], outDir: out})
     const bad = path.join(dir, 'gossip.key')
     fs.writeFileSync(bad, 'c2hvcnQ=\n')
-    const gossip = (await installMesh(planned, {outDir: out, gossipKeyFile: bad}).catch((e: unknown) => e)) as MtlsError
+    const gossip = await refusal(installMesh(planned, {outDir: out, gossipKeyFile: bad}))
     expect(gossip.message).toBe(`The gossip key file ${bad} does not hold a Consul gossip key (base64 of 32 bytes).`)
     await installMesh(planned, {outDir: path.join(dir, 'a')})
     await installMesh(planned, {outDir: path.join(dir, 'b')})
-    const mismatch = (await installMesh(planned, {
-      outDir: out,
-      caCertFile: path.join(dir, 'a/certs/consul-agent-ca.pem'),
-      caKeyFile: path.join(dir, 'b/certs/consul-agent-ca-key.pem'),
-    }).catch((e: unknown) => e)) as MtlsError
+    const mismatch = await refusal(
+      installMesh(planned, {
+        outDir: out,
+        caCertFile: path.join(dir, 'a/certs/consul-agent-ca.pem'),
+        caKeyFile: path.join(dir, 'b/certs/consul-agent-ca-key.pem'),
+      }),
+    )
     expect(mismatch.message).toContain('does not match the CA certificate')
     expect(fs.existsSync(out)).toBe(false)
   })

@@ -1,8 +1,8 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {MtlsError} from '../../../src/core/errors.js'
 import {planMesh} from '../../../src/core/mesh/plan.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
+import {refusal} from '../../helpers/errors.js'
 import {linearPorts, readNodes, simpleTopology, TOPOLOGIES, writeTopology} from '../../helpers/mesh.js'
 
 let dir: string
@@ -10,15 +10,6 @@ beforeEach(() => {
   dir = tempDir('mtlsctl-mesh-ports-')
 })
 afterEach(() => rmTemp(dir))
-
-async function refusal(promise: Promise<unknown>): Promise<MtlsError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(MtlsError)
-  return error as MtlsError
-}
 
 describe('proxy port assignment', () => {
   for (const [count, file] of Object.entries(TOPOLOGIES)) {

@@ -2,10 +2,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {MtlsError} from '../../../src/core/errors.js'
 import {planView} from '../../../src/core/mesh/model.js'
 import {planMesh} from '../../../src/core/mesh/plan.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
+import {refusal as refusalOf} from '../../helpers/errors.js'
 import {EXAMPLES, simpleTopology, TOPOLOGIES, writeTopology} from '../../helpers/mesh.js'
 
 let dir: string
@@ -14,15 +14,7 @@ beforeEach(() => {
 })
 afterEach(() => rmTemp(dir))
 
-async function refusal(promise: Promise<unknown>): Promise<MtlsError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(MtlsError)
-  expect((error as MtlsError).status).toBe('INVALID_ARGUMENT')
-  return error as MtlsError
-}
+const refusal = (promise: Promise<unknown>) => refusalOf(promise, 'INVALID_ARGUMENT')
 
 describe('topology files', () => {
   it('reads every example, YAML and JSON alike, with profiles expanded', async () => {
