@@ -25,12 +25,14 @@ const patterns: Record<IdKind, {re: RegExp; text: string}> = {
   api: {re: ID, text: ID_TEXT},
 }
 
+/** Whether `id` is a valid name of this kind (checkId, without the error). */
+export function isValidId(kind: IdKind, id: unknown): id is string {
+  return typeof id === 'string' && patterns[kind].re.test(id) && id !== '.' && id !== '..'
+}
+
 export function checkId(kind: IdKind, id: string): string {
-  const {re, text} = patterns[kind]
-  if (typeof id !== 'string' || !re.test(id) || id === '.' || id === '..') {
-    throw invalidArgument(
-      `Invalid ${kind} name "${id}": it must match the pattern ${text}.`,
-    )
+  if (!isValidId(kind, id)) {
+    throw invalidArgument(`Invalid ${kind} name "${id}": it must match the pattern ${patterns[kind].text}.`)
   }
   return id
 }

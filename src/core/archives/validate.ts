@@ -1,5 +1,5 @@
 import {MtlsError} from '../errors.js'
-import {aliasName, checkId, envName, keystoreName, referenceName} from '../names.js'
+import {aliasName, envName, isValidId, keystoreName, referenceName} from '../names.js'
 import type {Store} from '../store/index.js'
 import {parseJsonFile, parseYamlFile} from './parse.js'
 import type {ArchiveFiles} from './source.js'
@@ -121,15 +121,6 @@ function validityProblem(cert: {validFrom: string; expiryDate: string}, now: num
   return undefined
 }
 
-const isValidId = (id: string) => {
-  try {
-    checkId('keystore', id)
-    return true
-  } catch {
-    return false
-  }
-}
-
 export interface ValidateOptions {
   store: Store
   org: string
@@ -195,7 +186,7 @@ export async function validateArchive(files: ArchiveFiles, options: ValidateOpti
   const proxies: ValidationResult['proxies'] = []
   const messages: string[] = []
   for (const api of proxyNames) {
-    if (!isValidId(api) || !folders.has(api)) {
+    if (!isValidId('api', api) || !folders.has(api)) {
       problems.push(archiveProblem(api, `proxy "${api}" listed in deployments.json has no folder apiproxies/${api}`))
       continue
     }
@@ -240,7 +231,7 @@ interface Ctx {
 async function resolveStore(value: string, ctx: Ctx): Promise<{ks?: string; problem?: string}> {
   if (!value.startsWith('ref://')) return {ks: value}
   const ref = value.slice('ref://'.length)
-  if (!isValidId(ref)) return {problem: `invalid reference "${value}"`}
+  if (!isValidId('reference', ref)) return {problem: `invalid reference "${value}"`}
   const reference = await ctx.store.get<{refers: string}>(referenceName(ctx.org, ctx.env, ref))
   if (!reference) return {problem: `reference "${referenceName(ctx.org, ctx.env, ref)}" not found`}
   return {ks: reference.refers}
@@ -260,8 +251,8 @@ async function checkTarget(api: string, target: TargetServer, view: KeystoreView
       if (problem) add(problem, RESOLUTION.reference)
       else if (ks !== undefined) {
         const full = aliasName(ctx.org, ctx.env, ks, tls.keyAlias)
-        const exists = isValidId(ks) && (await view.keystoreExists(ks))
-        const alias = exists && isValidId(tls.keyAlias) ? await view.alias(ks, tls.keyAlias) : undefined
+        const exists = isValidId('keystore', ks) && (await view.keystoreExists(ks))
+        const alias = exists && isValidId('alias', tls.keyAlias) ? await view.alias(ks, tls.keyAlias) : undefined
         const quoted = `"alias \\"${full}\\""`
         if (!alias) {
           add(`missing required private key for ${quoted}; missing required certificate(s) for ${quoted}`, exists ? RESOLUTION.alias : RESOLUTION.keystore)
@@ -285,7 +276,7 @@ async function checkTarget(api: string, target: TargetServer, view: KeystoreView
     if (problem) add(problem, RESOLUTION.reference)
     else if (ks !== undefined) {
       const full = keystoreName(ctx.org, ctx.env, ks)
-      const exists = isValidId(ks) && (await view.keystoreExists(ks))
+      const exists = isValidId('keystore', ks) && (await view.keystoreExists(ks))
       let certificates = 0
       const invalid: string[] = []
       if (exists) {
