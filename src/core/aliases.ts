@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto'
 import {readAliasSource, type AliasMaterial, type AliasSource} from './alias-sources.js'
 import {parseCertificateChain, type Certificate} from './ca/certificates.js'
 import {createCsr} from './ca/csr.js'
-import {certInfo, validity, type CertInfo} from './ca/info.js'
+import {certInfo, validity, validityAt, type CertInfo} from './ca/info.js'
 import {keysMatch, parsePrivateKey} from './ca/keys.js'
 import {getEnvironment} from './environments.js'
 import {alreadyExists, failedPrecondition, invalidArgument, notFound} from './errors.js'
@@ -34,7 +34,7 @@ const KEY_BLOB = 'key.pem'
 function current(doc: AliasDoc, now = Date.now()): Alias {
   const certInfo = doc.certsInfo.certInfo.map((info) => ({
     ...info,
-    isValid: (now < Number(info.validFrom) ? 'Not yet' : now > Number(info.expiryDate) ? 'No' : 'Yes') as CertInfo['isValid'],
+    isValid: validityAt(Number(info.validFrom), Number(info.expiryDate), now),
   }))
   return {alias: doc.alias, type: doc.type, certsInfo: {certInfo}}
 }

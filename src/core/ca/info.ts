@@ -43,9 +43,14 @@ export function hexColons(bytes: Buffer): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':')
 }
 
+/** Apigee's isValid for a validity window at a moment (all in epoch milliseconds). */
+export function validityAt(notBefore: number, notAfter: number, now: number): CertInfo['isValid'] {
+  if (now < notBefore) return 'Not yet'
+  return now > notAfter ? 'No' : 'Yes'
+}
+
 export function validity(cert: Certificate, at: Date = new Date()): CertInfo['isValid'] {
-  if (at.getTime() < cert.notBefore.getTime()) return 'Not yet'
-  return at.getTime() > cert.notAfter.getTime() ? 'No' : 'Yes'
+  return validityAt(cert.notBefore.getTime(), cert.notAfter.getTime(), at.getTime())
 }
 
 function toCertificate(input: string | Buffer | Certificate): Promise<Certificate> | Certificate {
