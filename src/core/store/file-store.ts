@@ -30,6 +30,8 @@ export class FileStore implements Store {
   readonly location: string
   private readonly holder = new AsyncLocalStorage<boolean>()
   private queue: Promise<void> = Promise.resolve()
+  /** ensureRoot has run: later writes recreate a removed folder 0700 themselves (writeAtomic). */
+  private rootReady = false
 
   constructor(root: string) {
     this.location = path.resolve(root)
@@ -37,9 +39,11 @@ export class FileStore implements Store {
 
   /** Creates the state folder (0700) if needed and tightens its mode if it is looser. */
   ensureRoot(): void {
+    if (this.rootReady) return
     fs.mkdirSync(this.location, {recursive: true, mode: DIR_MODE})
     const mode = fs.statSync(this.location).mode & 0o777
     if (mode !== DIR_MODE) fs.chmodSync(this.location, DIR_MODE)
+    this.rootReady = true
   }
 
   async get<T>(name: string): Promise<T | undefined> {
