@@ -5,7 +5,7 @@ import {init, parse} from 'es-module-lexer'
 import {describe, expect, it} from 'vitest'
 
 import {keyAhead} from '../../src/prestart.js'
-import {ROOT} from '../helpers/cli.js'
+import {rmTemp, ROOT, runProcess, tempDir} from '../helpers/cli.js'
 
 describe('start-up', () => {
   it('guesses the key `ca create` and `certs create` will make, and only RSA-2048', () => {
@@ -39,5 +39,20 @@ describe('start-up', () => {
     // Independently of the lexer: every "import(" left is the text "import()" in a string.
     const left = [...source.matchAll(/(?<![\w$.])import\(/g)].map((m) => source.slice(m.index - 1, m.index + 9))
     expect(left.every((text) => /^["'`]import\(\)["'`]$/.test(text)), left.join(' | ')).toBe(true)
+  })
+
+  it('an unbuilt checkout says so, with the folder and the fix, and exits 1 (no stack trace)', async () => {
+    const root = tempDir()
+    try {
+      fs.mkdirSync(path.join(root, 'bin'))
+      fs.copyFileSync(path.join(ROOT, 'bin/run.js'), path.join(root, 'bin/run.js'))
+      fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'))
+      const r = await runProcess(process.execPath, [path.join(root, 'bin/run.js'), 'environments', 'list'], {cwd: root})
+      expect(r.stderr).toBe(`ERROR: mtlsctl is not built: run \`npm run build\` in ${root}/\n`)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe('')
+    } finally {
+      rmTemp(root)
+    }
   })
 })

@@ -136,6 +136,8 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
       fs.mkdirSync(path.join(scratch, 'escape/src/main/apigee/apiproxies/helloworld'), {recursive: true})
       fs.symlinkSync('/etc/hostname', path.join(scratch, 'escape/src/main/apigee/apiproxies/helloworld/config.yaml'))
       fs.mkdirSync(path.join(scratch, 'empty'))
+      fs.cpSync(path.join(EXAMPLES, 'valid/src'), path.join(scratch, 'yaml/src'), {recursive: true})
+      fs.writeFileSync(path.join(scratch, 'yaml/src/main/apigee/apiproxies/helloworld/config.yaml'), 'operations:\n  - id: [broken\n')
       const before = snapshot(home)
       const cases: Array<[string[], string]> = [
         [['--source', path.join(scratch, 'missing')], `INVALID_ARGUMENT: Path to archive deployment does not exist: ${path.join(scratch, 'missing')}`],
@@ -143,6 +145,7 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
         [['--source', path.join(scratch, 'empty')], `INVALID_ARGUMENT: No archive root in ${path.join(scratch, 'empty')}: expected ${path.join(scratch, 'empty/src/main/apigee')} or ${path.join(scratch, 'empty/main/apigee')}.\nPoint --source at the folder that holds src/main/apigee/ (apiproxies/ and environments/ go under it).`],
         [['--source', path.join(scratch, 'escape')], `INVALID_ARGUMENT: Symbolic link ${path.join(scratch, 'escape/src/main/apigee/apiproxies/helloworld/config.yaml')} points outside the source folder (/etc/hostname).\nCopy the file into the source folder instead of linking to it.`],
         [['--source', path.join(EXAMPLES, 'seed-targetservers/src')], 'INVALID_ARGUMENT: Invalid JSON in src/main/apigee/environments/dev/targetservers.json at line 1, column 317: Expected double-quoted property name (a trailing comma before it?).'],
+        [['--source', path.join(scratch, 'yaml/src')], 'INVALID_ARGUMENT: Invalid YAML in src/main/apigee/apiproxies/helloworld/config.yaml at line 3, column 1: unexpected end of the stream within a flow collection.'],
         [['--bundle-file', path.join(scratch, 'file.txt')], `INVALID_ARGUMENT: Bundle file is not a valid zip archive: ${path.join(scratch, 'file.txt')}`],
       ]
       for (const [args, message] of cases) {

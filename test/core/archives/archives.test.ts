@@ -140,5 +140,12 @@ describe('archive sources and parsing (engine)', () => {
     expect(() => parseJsonFile('[\n  {"a": 1,\n  }\n]', 'f.json')).toThrow('Invalid JSON in f.json at line 3, column 3: Expected double-quoted property name (a trailing comma before it?).')
     expect(() => parseJsonFile('[1,', 'f.json')).toThrow('Invalid JSON in f.json at line 1, column 4: Unexpected end of input.')
     await expect(parseYamlFile('a: [1,\nb: 2\n', 'c.yaml')).rejects.toThrow(/^Invalid YAML in c.yaml at line \d+, column \d+: /)
+    await expect(parseYamlFile('a: [1,\nb: 2\n', 'c.yaml')).rejects.toThrow(
+      'Invalid YAML in c.yaml at line 3, column 1: unexpected end of the stream within a flow collection.',
+    )
+    await expect(parseYamlFile('a: 1\na: 2\n', 'd.yaml')).rejects.toThrow('Invalid YAML in d.yaml at line 2, column 1: duplicated mapping key.')
+    // The core schema: no timestamps, and an empty document is null.
+    expect(await parseYamlFile('at: 2024-01-01\non: yes\n', 'e.yaml')).toEqual({at: '2024-01-01', on: 'yes'})
+    expect(await parseYamlFile('', 'f.yaml')).toBeNull()
   })
 })
