@@ -185,8 +185,11 @@ describe.skipIf(!hasGcloud)('gcloud --async, a deployment seen while it runs, an
     // The same YAML from mtlsctl, from the same state folder, while the emulator holds the operation.
     const running = await cli(['operations', 'describe', uuid, '--organization', 'myorg'])
     expect(running.stdout).toBe(r.stdout)
+    // The deployment runs in a worker process of the emulator's, which holds the lease.
     const lease = JSON.parse(fs.readFileSync(path.join(home, 'organizations/myorg/operations', `${uuid}.json`), 'utf8')).lease
-    expect(lease.pid).toBe(emulator.proc.pid)
+    expect(lease.pid).not.toBe(emulator.proc.pid)
+    const parent = Number(fs.readFileSync(`/proc/${lease.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1])
+    expect(parent).toBe(emulator.proc.pid)
     fs.writeFileSync(pause, '')
     const waited = await cli(['operations', 'wait', uuid, '--organization', 'myorg', '--timeout', '60s'])
     expect(waited.code, waited.stderr).toBe(0)
@@ -247,7 +250,7 @@ describe('mtlsctl emulator start --detach | status | stop', () => {
       expect(fs.existsSync(path.join(other, 'emulator.pid'))).toBe(false)
       const noToken = await runCli(['emulator', 'start', '--port', '0', '--token-file', path.join(dir, 'missing')], {home: other})
       expect(noToken.code).toBe(1)
-      expect(noToken.stderr).toBe(`ERROR: (mtlsctl.emulator.start) INVALID_ARGUMENT: Cannot read the token file ${path.join(dir, 'missing')}: ENOENT.\n`)
+      expect(noToken.stderr).toBe(`ERROR: (mtlsctl.emulator.start) INVALID_ARGUMENT: Cannot read the token file ${path.join(dir, 'missing')} (--token-file): no such file.\n`)
     } finally {
       expect(await first.stop()).toBe(0)
     }

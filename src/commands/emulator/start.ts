@@ -9,9 +9,8 @@ import {
   gcloudEnvironment,
   placeholderTokenFile,
   readTokenFile,
-  recordInstance,
-  releaseStateFolder,
   startApiServer,
+  type ApiServer,
   type EmulatorInstance,
 } from '../../core/api/index.js'
 import {isMtlsError} from '../../core/errors.js'
@@ -76,8 +75,10 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
   }
 
   private async serve(root: string, tokenFile: string | undefined, token: string | undefined): Promise<void> {
-    await claimStateFolder(root)
-    let server
+    let server: ApiServer | undefined
+    let stopping = false
+    // The state folder's lock: refused while another emulator lives, whether it is busy or not.
+    const claim = await claimStateFolder(root, () => ({runningDeployments: server?.runningDeployments ?? 0, stopping}))
     try {
       server = await startApiServer({
         root,
@@ -88,7 +89,7 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
         onError: (line) => this.out.error(`ERROR: ${line}`),
       })
     } catch (error) {
-      releaseStateFolder(root)
+      await claim.release()
       throw error
     }
     const clientToken = tokenFile ?? placeholderTokenFile(root)
@@ -102,7 +103,7 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
       tokenFile: clientToken,
       tokenRequired: token !== undefined,
     }
-    recordInstance(instance)
+    claim.record(instance)
     this.out.status(`Apigee API emulator listening on ${server.url} (state folder ${root}${token ? ', bearer token required' : ''}).`)
     await this.emit({url: server.url, pid: process.pid, stateFolder: root, tokenFile: clientToken, environment: gcloudEnvironment(instance)} satisfies Started)
     reportToParent({url: server.url, pid: process.pid})
@@ -113,17 +114,19 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
     const onSignal = (signal: NodeJS.Signals) => {
       signals++
       if (signals === 1) stop()
-      // A second signal while deployments finish stops at once.
+      // A second signal while deployments finish stops at once (they finish on their own).
       else process.exit(signal === 'SIGINT' ? 130 : 143)
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     await new Promise<void>((resolve) => (stop = resolve))
-    this.out.status('Stopping the emulator...')
+    stopping = true
+    const running = server.runningDeployments
+    this.out.status(running > 0 ? `Stopping the emulator: waiting for ${running} running deployment(s) to finish...` : 'Stopping the emulator...')
     try {
       await server.close()
     } finally {
-      releaseStateFolder(root)
+      await claim.release()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

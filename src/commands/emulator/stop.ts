@@ -8,7 +8,10 @@ export default class EmulatorStop extends BaseCommand<typeof EmulatorStop> {
 
   protected async execute() {
     const root = stateHome()
-    const stopped = await stopInstance(root)
+    const stopped = await stopInstance(root, {
+      onWait: (instance, running) =>
+        this.out.status(`Waiting for the emulator (pid ${instance.pid}) to stop${running ? `: ${running} deployment(s) are finishing` : ''}...`),
+    })
     this.out.status(stopped ? `Stopped the emulator at ${stopped.url} (pid ${stopped.pid}).` : `No emulator is running on the state folder ${root}.`)
     return undefined
   }

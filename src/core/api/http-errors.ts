@@ -46,17 +46,26 @@ export interface GoogleError {
   error: {code: number; message: string; status: RpcStatus}
 }
 
-/** What the client receives for any thrown value; `unexpected` marks a bug or a system failure. */
-export function toGoogleError(error: unknown): {httpStatus: number; body: GoogleError; headers: Record<string, string>; unexpected: boolean} {
+/** Statuses whose message is for the operator, not the client (it may name files of the state folder). */
+const OPERATOR_ONLY: ReadonlySet<RpcStatus> = new Set(['INTERNAL', 'UNKNOWN', 'DATA_LOSS'])
+
+/**
+ * What the client receives for any thrown value; `unexpected` marks a bug or a system failure.
+ * An unexpected error's body is generic (no path, no stack): the details go to the log, with
+ * the `incident` id that the body names.
+ */
+export function toGoogleError(error: unknown, incident?: string): {httpStatus: number; body: GoogleError; headers: Record<string, string>; unexpected: boolean} {
   if (error instanceof HttpError) {
     return {httpStatus: error.httpStatus, body: {error: {code: error.httpStatus, message: error.message, status: error.status}}, headers: error.headers, unexpected: false}
   }
-  if (error instanceof MtlsError) {
+  if (error instanceof MtlsError && !OPERATOR_ONLY.has(error.status)) {
     const httpStatus = httpStatusOf(error.status)
     return {httpStatus, body: {error: {code: httpStatus, message: error.message, status: error.status}}, headers: {}, unexpected: httpStatus >= 500}
   }
-  const message = error instanceof Error ? error.message : String(error)
-  return {httpStatus: 500, body: {error: {code: 500, message: `Internal error: ${message}`, status: 'INTERNAL'}}, headers: {}, unexpected: true}
+  const status: RpcStatus = error instanceof MtlsError ? error.status : 'INTERNAL'
+  const httpStatus = httpStatusOf(status)
+  const message = `Internal error: the emulator could not complete the request${incident ? ` (incident ${incident} in its log)` : ''}.`
+  return {httpStatus, body: {error: {code: httpStatus, message, status}}, headers: {}, unexpected: true}
 }
 
 export const badRequest = (message: string) => new HttpError(400, 'INVALID_ARGUMENT', message)

@@ -1,16 +1,29 @@
+import {createHash} from 'node:crypto'
 import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {failedPrecondition, internal, invalidArgument} from '../errors.js'
+import {failedPrecondition, internal, invalidArgument, MtlsError} from '../errors.js'
+import {readInputText} from '../input.js'
 import {FileStore} from '../store/index.js'
+import {acquireLock} from '../store/lock.js'
 
 /**
- * The running emulator of a state folder: `emulator.pid` (the pid, one line, as any pid file),
- * `emulator.json` (where it listens), `emulator.log` (a detached emulator's stdout and stderr)
- * and `emulator.token` (a placeholder bearer token for gcloud when no --token-file is given).
- * One emulator per state folder; a stale pid file (its process gone) is cleared.
+ * The running emulator of a state folder. One emulator per state folder, held by a lock that
+ * cannot go stale: the emulator listens on a Unix domain socket, `STATE/emulator.sock`, for its
+ * whole life. The kernel accepts a connection to it while the emulator lives, even when it is
+ * busy or stopped (SIGSTOP), and refuses it (ECONNREFUSED) once it has died, so "is an emulator
+ * running here?" has an exact answer, with no pid to trust and no timeout to guess. When the
+ * emulator can answer, it writes its record on the connection (and closes it).
+ *
+ * Beside it: `emulator.pid` (the pid, one line, for scripts), `emulator.json` (where it
+ * listens), `emulator.log` (a detached emulator's stdout and stderr) and `emulator.token` (a
+ * placeholder bearer token for gcloud when no --token-file is given). Claiming and releasing
+ * the socket run under a small lock directory (`.emulator-lock`), so two emulators starting at
+ * once, or one starting while another stops, cannot both take it.
  */
-export const EMULATOR_FILES = {pid: 'emulator.pid', info: 'emulator.json', log: 'emulator.log', token: 'emulator.token'} as const
+export const EMULATOR_FILES = {pid: 'emulator.pid', info: 'emulator.json', log: 'emulator.log', token: 'emulator.token', socket: 'emulator.sock'} as const
 
 export interface EmulatorInstance {
   pid: number
@@ -25,7 +38,31 @@ export interface EmulatorInstance {
   tokenRequired: boolean
 }
 
+/** What the emulator answers on its socket. */
+export interface LockAnswer {
+  pid: number
+  /** Absent while it starts (before it listens). */
+  instance?: EmulatorInstance
+  runningDeployments: number
+  stopping: boolean
+}
+
 const file = (root: string, name: keyof typeof EMULATOR_FILES) => path.join(root, EMULATOR_FILES[name])
+
+/**
+ * The socket's path: `STATE/emulator.sock`, or, when that is longer than a Unix socket path
+ * may be (about 107 bytes), a file in the temporary folder named after the state folder's
+ * real path (the same for every process that names the folder).
+ */
+export function socketPath(root: string): string {
+  const inFolder = file(root, 'socket')
+  if (Buffer.byteLength(inFolder) <= 100) return inFolder
+  let real = path.resolve(root)
+  try {
+    real = fs.realpathSync(root)
+  } catch {}
+  return path.join(os.tmpdir(), `mtlsctl-emulator-${createHash('sha256').update(real).digest('hex').slice(0, 24)}.sock`)
+}
 
 /** The log of a detached emulator (the state folder is created if needed). */
 export function emulatorLogFile(root: string): string {
@@ -42,60 +79,54 @@ export function isProcessRunning(pid: number): boolean {
   }
 }
 
-function readPid(root: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(file(root, 'pid'), 'utf8').trim())
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function removeFiles(root: string): void {
-  for (const name of ['info', 'pid'] as const) fs.rmSync(file(root, name), {force: true})
-}
+type Probe = {alive: false} | {alive: true; answer?: LockAnswer}
 
 /**
- * Claims the state folder for this process before it listens: refuses when a live emulator
- * holds it. The pid file is created exclusively, so two emulators starting at once cannot
- * both win.
+ * Connects to the socket: `alive` when it accepts (an emulator holds the folder), with its
+ * answer if it gives one within `waitMs` (a busy or stopped emulator gives none, and is alive).
  */
-export async function claimStateFolder(root: string, pid = process.pid): Promise<void> {
+function probe(root: string, waitMs = 1000): Promise<Probe> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath(root))
+    let data = ''
+    let connected = false
+    let timer: NodeJS.Timeout | undefined
+    const finish = (result: Probe) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(result)
+    }
+    socket.setEncoding('utf8')
+    socket.on('connect', () => {
+      connected = true
+      timer = setTimeout(() => finish({alive: true}), waitMs)
+    })
+    socket.on('data', (d: string) => {
+      if (data.length < 64 * 1024) data += d
+    })
+    socket.on('end', () => {
+      try {
+        finish({alive: true, answer: JSON.parse(data) as LockAnswer})
+      } catch {
+        finish({alive: true})
+      }
+    })
+    socket.on('error', () => finish(connected ? {alive: true} : {alive: false}))
+  })
+}
+
+async function underClaimLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
   new FileStore(root).ensureRoot()
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file(root, 'pid'), `${pid}\n`, {flag: 'wx', mode: 0o600})
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-    const holder = readPid(root)
-    const info = readInfo(root)
-    // A live holder that is still starting (no info yet) or answers as itself holds the folder;
-    // a live pid whose recorded emulator does not answer is a reused pid.
-    const holds = holder !== undefined && holder !== pid && isProcessRunning(holder) && (info === undefined || (info.pid === holder && (await answersAs(info))))
-    if (holds) {
-      throw failedPrecondition(
-        `An emulator is already running on the state folder ${root} (pid ${holder}${info ? `, ${info.url}` : ''}).`,
-        'Stop it with: mtlsctl emulator stop (or use another state folder: MTLSCTL_HOME).',
-      )
-    }
-    removeFiles(root)
+  const release = await acquireLock(path.join(root, '.emulator-lock'), {timeoutMs: 30_000})
+  try {
+    return await fn()
+  } finally {
+    release()
   }
-  throw internal(`Could not write the pid file ${file(root, 'pid')}.`)
 }
 
-/** Records where the emulator listens (after it listens). */
-export function recordInstance(instance: EmulatorInstance): void {
-  const target = file(instance.stateFolder, 'info')
-  const tmp = `${target}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(instance, null, 2) + '\n', {mode: 0o600})
-  fs.renameSync(tmp, target)
-}
-
-/** Removes the pid and info files, if they are this process's. */
-export function releaseStateFolder(root: string, pid = process.pid): void {
-  if (readPid(root) === pid) removeFiles(root)
+function removeRecords(root: string): void {
+  for (const name of ['info', 'pid'] as const) fs.rmSync(file(root, name), {force: true})
 }
 
 function readInfo(root: string): EmulatorInstance | undefined {
@@ -106,58 +137,143 @@ function readInfo(root: string): EmulatorInstance | undefined {
   }
 }
 
-/** Asks the emulator itself which process it is (a pid file alone may name a reused pid). */
-async function answersAs(instance: EmulatorInstance): Promise<boolean> {
-  try {
-    const res = await fetch(new URL('emulator/status', instance.url), {signal: AbortSignal.timeout(2000)})
-    const body = (await res.json()) as {pid?: number}
-    return body.pid === instance.pid
-  } catch {
-    return false
+function heldBy(root: string, found: Probe & {alive: true}): MtlsError {
+  const info = found.answer?.instance ?? readInfo(root)
+  const pid = found.answer?.pid ?? info?.pid
+  const what = pid === undefined ? '' : ` (pid ${pid}${info?.url ? `, ${info.url}` : ''})`
+  return failedPrecondition(
+    `An emulator is already running on the state folder ${root}${what}.`,
+    'Stop it with: mtlsctl emulator stop (or use another state folder: MTLSCTL_HOME).',
+  )
+}
+
+/** The state folder, held by this process until `release`. */
+export interface StateFolderClaim {
+  /** Records where the emulator listens (emulator.json, emulator.pid) and answers it on the socket. */
+  record(instance: EmulatorInstance): void
+  /** Gives the folder up: closes the socket, removes the records. */
+  release(): Promise<void>
+}
+
+/**
+ * Claims the state folder for this process before it listens: refuses (FAILED_PRECONDITION)
+ * while a live emulator holds it, takes over a socket left by a dead one.
+ */
+export async function claimStateFolder(root: string, status: () => {runningDeployments: number; stopping: boolean} = () => ({runningDeployments: 0, stopping: false})): Promise<StateFolderClaim> {
+  let instance: EmulatorInstance | undefined
+  const where = socketPath(root)
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {})
+    socket.end(JSON.stringify({pid: process.pid, ...(instance ? {instance} : {}), ...status()} satisfies LockAnswer) + '\n')
+  })
+  // The socket must not keep a process alive by itself.
+  server.unref()
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(where, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  await underClaimLock(root, async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await listen()
+        fs.chmodSync(where, 0o600)
+        return
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 0) {
+          throw internal(`Cannot hold the state folder ${root}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} on ${where}.`)
+        }
+      }
+      const found = await probe(root)
+      if (found.alive) throw heldBy(root, found)
+      // Left by an emulator that died: ours now.
+      fs.rmSync(where, {force: true})
+      removeRecords(root)
+    }
+  })
+  return {
+    record(next) {
+      instance = next
+      const target = file(root, 'info')
+      const tmp = `${target}.${process.pid}.tmp`
+      fs.writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n', {mode: 0o600})
+      fs.renameSync(tmp, target)
+      fs.writeFileSync(file(root, 'pid'), `${next.pid}\n`, {mode: 0o600})
+    },
+    async release() {
+      await underClaimLock(root, async () => {
+        removeRecords(root)
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        // Node removes the socket file on close; a crash leaves it for the next claim.
+        fs.rmSync(where, {force: true})
+      })
+    },
   }
 }
 
-/** The emulator running on this state folder, or undefined (stale files are removed). */
-export async function runningInstance(root: string): Promise<EmulatorInstance | undefined> {
-  const pid = readPid(root)
-  const info = readInfo(root)
-  if (pid === undefined || !isProcessRunning(pid)) {
-    if (pid !== undefined || info !== undefined) removeFiles(root)
-    return undefined
+/**
+ * The emulator running on this state folder, or undefined. A busy emulator is running: the
+ * socket says so even when it cannot answer, and its record comes from emulator.json then.
+ */
+export async function runningInstance(root: string): Promise<(EmulatorInstance & {runningDeployments?: number}) | undefined> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const found = await probe(root)
+    if (!found.alive) return undefined
+    if (found.answer?.instance) return {...found.answer.instance, runningDeployments: found.answer.runningDeployments}
+    const info = readInfo(root)
+    if (!found.answer && info) return info
+    // It is starting (it holds the folder, and listens in a moment).
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  if (info === undefined || info.pid !== pid || !(await answersAs(info))) return undefined
-  return info
+  throw new MtlsError('UNAVAILABLE', `An emulator holds the state folder ${root} but has not said where it listens.`, {hint: 'Try again in a moment.'})
 }
 
-/** Stops the emulator of the state folder (SIGTERM, then waits); undefined when none runs. */
-export async function stopInstance(root: string, timeoutMs = 15_000): Promise<EmulatorInstance | undefined> {
+export interface StopOptions {
+  timeoutMs?: number
+  /** Called once if the emulator has not stopped after a second (deployments are finishing). */
+  onWait?: (instance: EmulatorInstance, runningDeployments: number | undefined) => void
+}
+
+/** Stops the emulator of the state folder (SIGTERM, then waits until it has let the folder go); undefined when none runs. */
+export async function stopInstance(root: string, options: StopOptions = {}): Promise<EmulatorInstance | undefined> {
+  const timeoutMs = options.timeoutMs ?? 15 * 60_000
   const instance = await runningInstance(root)
   if (!instance) return undefined
-  process.kill(instance.pid, 'SIGTERM')
-  const deadline = Date.now() + timeoutMs
-  while (isProcessRunning(instance.pid)) {
-    if (Date.now() > deadline) {
+  const {runningDeployments, ...record} = instance
+  try {
+    process.kill(record.pid, 'SIGTERM')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
+  const started = Date.now()
+  let told = false
+  for (;;) {
+    if (!isProcessRunning(record.pid) || !(await probe(root, 200)).alive) break
+    if (!told && Date.now() - started > 1000) {
+      told = true
+      options.onWait?.(record, runningDeployments)
+    }
+    if (Date.now() - started > timeoutMs) {
       throw internal(
-        `The emulator (pid ${instance.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s.`,
-        `It may be finishing a deployment; kill it with: kill -9 ${instance.pid}`,
+        `The emulator (pid ${record.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s.`,
+        `It may be finishing a deployment; kill it with: kill -9 ${record.pid}`,
       )
     }
-    await new Promise((resolve) => setTimeout(resolve, 25))
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  removeFiles(root)
-  return instance
+  // The emulator has let the folder go (a process killed meanwhile leaves only files).
+  while (isProcessRunning(record.pid) && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 25))
+  return record
 }
 
-/** The bearer token in a --token-file (its first line). */
+/** The bearer token in a --token-file (its first line), read within the token limit. */
 export function readTokenFile(tokenFile: string): string {
-  let text: string
-  try {
-    text = fs.readFileSync(tokenFile, 'utf8')
-  } catch (error) {
-    throw invalidArgument(`Cannot read the token file ${tokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
-  }
+  const text = readInputText(tokenFile, {what: 'token', kind: 'token', flag: 'token-file'})
   const token = text.split(/\r?\n/)[0].trim()
-  if (token === '' || /\s/.test(token)) throw invalidArgument(`The token file ${tokenFile} must hold one token on its first line.`)
+  if (token === '' || /\s/.test(token)) throw invalidArgument(`The token file ${tokenFile} (--token-file) must hold one token on its first line.`)
   return token
 }
 

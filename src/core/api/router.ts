@@ -1,8 +1,10 @@
 import type {IncomingMessage} from 'node:http'
 
 import {checkId, type IdKind} from '../names.js'
+import type {Operation} from '../operations.js'
 import type {Store} from '../store/index.js'
 import type {BodyLimits} from './bodies.js'
+import type {DeployRequest} from './deploy-worker.js'
 import {badRequest, methodNotFound, pathNotFound} from './http-errors.js'
 import type {Uploads} from './uploads.js'
 
@@ -18,8 +20,11 @@ export interface ApiContext {
   store(): Store
   limits: BodyLimits
   uploads: Uploads
-  /** Runs work after the answer is sent (archive deployments); the server waits for it on close. */
-  background(task: () => Promise<void>): void
+  /**
+   * Creates an archive deployment in a worker process and answers its operation; the worker
+   * runs it after the answer (the server waits for it on close).
+   */
+  deploy(request: DeployRequest): Promise<Operation>
   /** `http://host:port` as the client reached it (for upload URLs). */
   origin(req: IncomingMessage): string
 }

@@ -1,4 +1,4 @@
-import {timingSafeEqual} from 'node:crypto'
+import {randomBytes, timingSafeEqual} from 'node:crypto'
 import * as http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {performance} from 'node:perf_hooks'
@@ -6,6 +6,7 @@ import {performance} from 'node:perf_hooks'
 import {MtlsError} from '../errors.js'
 import {openStore} from '../store/index.js'
 import {DEFAULT_LIMITS, type BodyLimits} from './bodies.js'
+import {startDeployment} from './deploy-worker.js'
 import {aliasRoutes} from './handlers/aliases.js'
 import {archiveRoutes, receiveUpload} from './handlers/archives.js'
 import {environmentRoutes} from './handlers/environments.js'
@@ -15,7 +16,10 @@ import {referenceRoutes} from './handlers/references.js'
 import {invalidCredential, missingCredential, pathNotFound, toGoogleError} from './http-errors.js'
 import {Router, type ApiContext, type ApiResponse} from './router.js'
 import {LockQueue, queuedStore} from './queued-store.js'
+import {redactUrl, scrub} from './redact.js'
 import {UPLOAD_PATH, Uploads} from './uploads.js'
+
+export {redact} from './redact.js'
 
 /**
  * The local Apigee API: Apigee's v1 REST paths served from the state folder by the same
@@ -31,9 +35,9 @@ export interface ApiServerOptions {
   /** When set, every /v1 request must carry `Authorization: Bearer <token>`. */
   token?: string
   limits?: Partial<BodyLimits>
-  /** One line per request (`GET /v1/... 200 1.2 ms`). */
+  /** One line per request (`GET /v1/... 200 1.2 ms`), secrets in the URL redacted. */
   log?: (line: string) => void
-  /** Failures that are not the client's fault (a bug, a full disk, a background deployment). */
+  /** Failures that are not the client's fault (a bug, a full disk, a deployment worker), redacted. */
   onError?: (line: string) => void
 }
 
@@ -44,6 +48,8 @@ export interface ApiServer {
   readonly server: http.Server
   /** Stops accepting requests, waits for running deployments, removes pending uploads. */
   close(): Promise<void>
+  /** Deployments whose worker process has not exited yet. */
+  readonly runningDeployments: number
 }
 
 export const STATUS_PATH = '/emulator/status'
@@ -57,11 +63,6 @@ function buildRouter(): Router {
   archiveRoutes(router)
   operationRoutes(router)
   return router
-}
-
-/** Hides secrets that clients put in query strings (apigeecli sends `password=`). */
-export function redact(url: string): string {
-  return url.replace(/([?&]password=)[^&]*/gi, '$1***')
 }
 
 function send(res: http.ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
@@ -92,7 +93,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const queue = new LockQueue()
   const storeFor = () => queuedStore(openStore(options.root), queue)
   const expected = options.token === undefined ? undefined : Buffer.from(options.token)
-  const onError = options.onError ?? (() => {})
+  const onError = (line: string) => options.onError?.(scrub(line, []))
   let address: AddressInfo | undefined
   const startedAt = new Date().toISOString()
 
@@ -101,11 +102,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     store: storeFor,
     limits,
     uploads,
-    background(task) {
-      const done: Promise<void> = task()
-        .catch((error: unknown) => onError(`Background deployment failed: ${(error as Error)?.stack ?? String(error)}`))
-        .finally(() => running.delete(done))
+    async deploy(request) {
+      const started = await startDeployment(request, storeFor, onError)
+      const done: Promise<void> = started.finished.finally(() => running.delete(done))
       running.add(done)
+      return started.operation
     },
     origin(req) {
       const host = req.headers.host
@@ -129,6 +130,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return
     }
     if (path === STATUS_PATH && req.method === 'GET') {
+      // It names the process and the state folder: only for those who hold the token.
+      authenticate(req)
       sendJson(res, 200, {pid: process.pid, url: server.url, stateFolder: options.root, startedAt, runningDeployments: running.size})
       return
     }
@@ -146,10 +149,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+    const logged = redactUrl(url)
     route(req, res, path, query)
       .catch((error: unknown) => {
-        const {httpStatus, body, headers, unexpected} = toGoogleError(error)
-        if (unexpected) onError(`${req.method} ${redact(url)}: ${(error as Error)?.stack ?? String(error)}`)
+        const incident = randomBytes(4).toString('hex')
+        const {httpStatus, body, headers, unexpected} = toGoogleError(error, incident)
+        if (unexpected) onError(scrub(`incident ${incident}: ${req.method} ${logged.url}: ${(error as Error)?.stack ?? String(error)}`, logged.secrets))
         // A refused body may still be arriving: drain it so the client can read the answer.
         if (!req.complete) req.resume()
         sendJson(res, httpStatus, body, headers)
@@ -157,7 +162,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       .finally(() => {
         if (options.log) {
           const ms = (performance.now() - started).toFixed(1)
-          options.log(`${req.socket.remoteAddress ?? '-'} ${req.method} ${redact(url)} ${res.statusCode} ${ms} ms`)
+          options.log(`${req.socket.remoteAddress ?? '-'} ${req.method} ${logged.url} ${res.statusCode} ${ms} ms`)
         }
       })
   })
@@ -188,6 +193,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     host,
     port: address.port,
     server: http_,
+    get runningDeployments() {
+      return running.size
+    },
     async close() {
       const closed = new Promise<void>((resolve) => http_.close(() => resolve()))
       http_.closeIdleConnections()

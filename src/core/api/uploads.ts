@@ -22,6 +22,8 @@ interface Slot {
   env: string
   createdAt: number
   uploaded: boolean
+  /** A create request is deploying it now. */
+  inUse?: boolean
 }
 
 export class Uploads {
@@ -41,6 +43,7 @@ export class Uploads {
     if (!SLOT_ID.test(id) || !this.slots.has(id)) {
       throw notFound(`No upload URL ${UPLOAD_PATH}${id}: get one from archiveDeployments:generateUploadUrl first (they expire after an hour).`)
     }
+    if (this.slots.get(id)?.inUse) throw invalidArgument(`The upload URL ${UPLOAD_PATH}${id} is being deployed now: get a new one.`)
     return path.join(this.folder(), id)
   }
 
@@ -49,8 +52,8 @@ export class Uploads {
     if (slot) slot.uploaded = true
   }
 
-  /** The zip uploaded to the slot a `gcs_uri` names; `discard(id)` once it is stored. */
-  read(gcsUri: string, org: string, env: string): {id: string; data: Buffer} {
+  /** The file of the zip uploaded to the slot a `gcs_uri` names; `discard(id)` once it is stored. */
+  file(gcsUri: string, org: string, env: string): {id: string; file: string} {
     let id: string
     try {
       id = path.posix.basename(new URL(gcsUri).pathname)
@@ -65,7 +68,9 @@ export class Uploads {
       throw invalidArgument(`Invalid gcs_uri "${gcsUri}": it was issued for organizations/${slot.org}/environments/${slot.env}.`)
     }
     if (!slot.uploaded) throw invalidArgument(`Invalid gcs_uri "${gcsUri}": nothing was uploaded to it (PUT the zip first).`)
-    return {id, data: fs.readFileSync(path.join(this.folder(), id))}
+    if (slot.inUse) throw invalidArgument(`Invalid gcs_uri "${gcsUri}": another request is deploying it now.`)
+    slot.inUse = true
+    return {id, file: path.join(this.folder(), id)}
   }
 
   /** Removes every pending upload (the server is closing). */
@@ -73,6 +78,12 @@ export class Uploads {
     this.slots.clear()
     if (this.dir) fs.rmSync(this.dir, {recursive: true, force: true})
     this.dir = undefined
+  }
+
+  /** The slot `file` took is usable again (its deployment was refused). */
+  release(id: string): void {
+    const slot = this.slots.get(id)
+    if (slot) slot.inUse = false
   }
 
   discard(id: string): void {
@@ -83,6 +94,7 @@ export class Uploads {
   private sweep(): void {
     const now = Date.now()
     for (const [id, slot] of this.slots) {
+      if (slot.inUse) continue
       if (now - slot.createdAt > TTL_MS || this.slots.size >= MAX_SLOTS) this.discard(id)
     }
   }

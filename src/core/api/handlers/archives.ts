@@ -1,18 +1,14 @@
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {
-  createArchiveDeployment,
   deleteArchiveDeployment,
   getArchiveDeployment,
   listArchiveDeployments,
   parseLabels,
-  runArchiveDeployment,
   type ArchiveDeployment,
 } from '../../archives/deployments.js'
 import {getEnvironment} from '../../environments.js'
 import {invalidArgument} from '../../errors.js'
-import {holdOperation, leaseMs} from '../../operations.js'
 import type {Store} from '../../store/index.js'
 import {mediaType, readJson, readToFile} from '../bodies.js'
 import {unsupportedMediaType} from '../http-errors.js'
@@ -23,8 +19,9 @@ import {optionalString} from './inputs.js'
 /**
  * Archive deployments, in gcloud's order: `:generateUploadUrl`, the PUT of the zip to that
  * URL, `POST .../archiveDeployments {"gcs_uri": URL, "labels": {...}}` answering the
- * operation, then the deployment runs in this process after the answer is sent, holding the
- * operation's lease as `dist/worker.js` does for `archives deploy --async`.
+ * operation. The deployment is created and run by a worker process (deploy-worker.ts), which
+ * holds the operation's lease as `dist/worker.js` does for `archives deploy --async`: the
+ * server never reads a whole archive nor validates one on its own event loop.
  */
 const DEFAULT_PAGE_SIZE = 25
 const MAX_PAGE_SIZE = 100
@@ -42,31 +39,6 @@ function labelsOf(body: Record<string, unknown>): Record<string, string> | undef
     checked[key] = value
   }
   return checked
-}
-
-/** Runs the deployment after the answer, renewing the lease so no reader takes it for dead. */
-function runInBackground(ctx: ApiContext, org: string, deployment: ArchiveDeployment): void {
-  ctx.background(async () => {
-    const leaseStore = ctx.store()
-    let renewing = false
-    const renew = setInterval(() => {
-      if (renewing) return
-      renewing = true
-      holdOperation(leaseStore, deployment.operation)
-        .catch(() => {})
-        .finally(() => (renewing = false))
-    }, Math.max(50, leaseMs() / 3))
-    try {
-      // Test hook shared with the worker: hold the operation until a file appears.
-      const pause = process.env.MTLSCTL_WORKER_PAUSE_FILE
-      if (pause) {
-        while (!fs.existsSync(pause)) await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-      await runArchiveDeployment(ctx.store(), org, deployment.name)
-    } finally {
-      clearInterval(renew)
-    }
-  })
 }
 
 /** `{archiveDeployments, nextPageToken}`: the token is the offset of the next page. */
@@ -109,10 +81,15 @@ export function archiveRoutes(router: Router): void {
     }
     const labels = labelsOf(body)
     await getEnvironment(store, params.org, params.env)
-    const upload = ctx.uploads.read(gcsUri, params.org, params.env)
-    const {deployment, operation} = await createArchiveDeployment(store, params.org, params.env, upload.data, {labels, gcsUri, workerPid: process.pid})
+    const upload = ctx.uploads.file(gcsUri, params.org, params.env)
+    let operation
+    try {
+      operation = await ctx.deploy({root: ctx.root, org: params.org, env: params.env, zipFile: upload.file, labels, gcsUri})
+    } catch (error) {
+      ctx.uploads.release(upload.id)
+      throw error
+    }
     ctx.uploads.discard(upload.id)
-    runInBackground(ctx, params.org, deployment)
     return {json: operation}
   })
 
