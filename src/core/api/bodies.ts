@@ -1,9 +1,7 @@
 import * as fs from 'node:fs'
 import type {IncomingMessage} from 'node:http'
-import {Transform} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
 
-import {badRequest, payloadTooLarge, unsupportedMediaType} from './http-errors.js'
+import {badRequest, HttpError, payloadTooLarge, unsupportedMediaType} from './http-errors.js'
 
 /**
  * Request bodies: JSON, multipart forms (busboy) and raw uploads, each with a size limit
@@ -40,20 +38,42 @@ export function checkDeclaredLength(req: IncomingMessage, limit: number): void {
   if (n !== undefined && n > limit) throw payloadTooLarge(limit)
 }
 
-/** Reads the whole body, at most `limit` bytes; a larger body is drained and refused. */
+/**
+ * Reads the whole body, at most `limit` bytes. A body past the limit is refused as soon as it
+ * passes it (nothing more is kept); the server then answers 413 and closes the connection.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   checkDeclaredLength(req, limit)
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let total = 0
-    let over = false
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       total += chunk.length
-      if (total > limit) over = true
-      if (!over) chunks.push(chunk)
-    })
-    req.on('end', () => (over ? reject(payloadTooLarge(limit)) : resolve(Buffer.concat(chunks))))
-    req.on('error', reject)
+      if (total > limit) {
+        cleanup()
+        reject(payloadTooLarge(limit))
+      } else {
+        chunks.push(chunk)
+      }
+    }
+    const onEnd = () => {
+      const body = Buffer.concat(chunks, total)
+      cleanup()
+      resolve(body)
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(error)
+    }
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      chunks.length = 0
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
   })
 }
 
@@ -101,7 +121,12 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
   }
   const form: MultipartForm = {fields: {}, files: {}}
   let failure: Error | undefined
-  const fail = (error: Error) => (failure ??= error)
+  let stop = () => {}
+  const fail = (error: Error) => {
+    failure ??= error
+    // Past a size limit nothing more is read: the server answers 413 and closes the connection.
+    if (error instanceof HttpError && error.httpStatus === 413) stop()
+  }
   const pending: Promise<void>[] = []
   let total = 0
   parser.on('field', (name, value, info) => {
@@ -134,32 +159,85 @@ export async function readMultipart(req: IncomingMessage, limit: number): Promis
   parser.on('partsLimit', () => fail(badRequest('Invalid multipart body: too many parts.')))
   parser.on('filesLimit', () => fail(badRequest('Invalid multipart body: too many files.')))
   parser.on('fieldsLimit', () => fail(badRequest('Invalid multipart body: too many fields.')))
-  try {
-    await pipeline(req, parser)
-  } catch (error) {
-    fail(badRequest(`Invalid multipart body: ${(error as Error).message}.`))
-  }
+  // Every byte of the body counts, boundaries and parts busboy skips included.
+  let raw = 0
+  await new Promise<void>((resolve) => {
+    let settled = false
+    const done = () => {
+      if (settled) return
+      settled = true
+      req.off('data', count)
+      resolve()
+    }
+    const count = (chunk: Buffer) => {
+      raw += chunk.length
+      if (raw > limit) fail(payloadTooLarge(limit))
+    }
+    stop = () => {
+      req.unpipe(parser)
+      parser.destroy()
+      done()
+    }
+    req.on('data', count)
+    req.once('error', (error: Error) => {
+      fail(badRequest(`Invalid multipart body: ${error.message}.`))
+      done()
+    })
+    parser.once('error', (error: Error) => {
+      fail(badRequest(`Invalid multipart body: ${error.message}.`))
+      stop()
+    })
+    parser.once('finish', done)
+    parser.once('close', done)
+    req.pipe(parser)
+  })
+  // A part cut short by a refusal never closes: the refusal is the answer.
+  if (failure) throw failure
   await Promise.all(pending)
   if (failure) throw failure
   return form
 }
 
-/** Streams a raw body to a file (mode 0600), refusing it past `limit` bytes. */
+/**
+ * Streams a raw body to a file (mode 0600, created anew), never holding more than a chunk or
+ * two in memory, and refuses it as soon as it passes `limit` bytes (the file is removed).
+ */
 export async function readToFile(req: IncomingMessage, file: string, limit: number): Promise<number> {
   checkDeclaredLength(req, limit)
+  fs.rmSync(file, {force: true})
+  const out = fs.createWriteStream(file, {mode: 0o600, flags: 'wx'})
   let total = 0
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      total += chunk.length
-      callback(total > limit ? payloadTooLarge(limit) : null, chunk)
-    },
-  })
   try {
-    await pipeline(req, counter, fs.createWriteStream(file, {mode: 0o600}))
+    await new Promise<void>((resolve, reject) => {
+      let failed = false
+      const fail = (error: Error) => {
+        if (failed) return
+        failed = true
+        req.off('data', onData)
+        req.off('end', onEnd)
+        out.destroy()
+        reject(error)
+      }
+      const onData = (chunk: Buffer) => {
+        total += chunk.length
+        if (total > limit) return fail(payloadTooLarge(limit))
+        if (!out.write(chunk)) {
+          req.pause()
+          out.once('drain', () => req.resume())
+        }
+      }
+      const onEnd = () => out.end()
+      req.on('data', onData)
+      req.on('end', onEnd)
+      req.once('error', fail)
+      req.once('aborted', () => fail(badRequest('The upload was interrupted.')))
+      out.once('error', fail)
+      out.once('finish', () => {
+        if (!failed) resolve()
+      })
+    })
   } catch (error) {
     fs.rmSync(file, {force: true})
-    // Drain what the client still sends, so the error response can be read.
-    req.resume()
     throw error
   }
   return total

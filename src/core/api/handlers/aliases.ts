@@ -2,6 +2,7 @@ import type {IncomingMessage} from 'node:http'
 
 import type {AliasSource} from '../../alias-sources.js'
 import {addAlias, aliasCertificate, aliasCsr, deleteAlias, getAlias, listAliases, updateAliasCertificate} from '../../aliases.js'
+import {MAX_DAYS} from '../../ca/certificates.js'
 import {invalidArgument} from '../../errors.js'
 import {checkId} from '../../names.js'
 import {mediaType, readJson, readMultipart, type MultipartForm, type UploadedFile} from '../bodies.js'
@@ -69,6 +70,24 @@ function sansOf(body: Record<string, unknown>): string[] | undefined {
   return name ? name.split(',').map((n) => `DNS:${n.trim()}`) : undefined
 }
 
+/**
+ * The API speaks its own field names: the engine's checks word their errors for the CLI's
+ * flags (`--days`, `--key-size`), so the fields are checked here first, in API terms.
+ */
+function validityDays(body: Record<string, unknown>): number | undefined {
+  const days = optionalInteger(body, 'certValidityInDays')
+  if (days === undefined) return undefined
+  if (days < 1) throw invalidArgument(`Invalid value at 'certValidityInDays' (${days}): a certificate must be valid for at least 1 day.`)
+  if (days > MAX_DAYS) throw invalidArgument(`Invalid value at 'certValidityInDays' (${days}): at most ${MAX_DAYS} (100 years).`)
+  return days
+}
+
+function keySizeOf(body: Record<string, unknown>): number | undefined {
+  const size = optionalInteger(body, 'keySize')
+  if (size !== undefined && ![2048, 3072, 4096].includes(size)) throw invalidArgument(`Invalid value at 'keySize' (${size}): use 2048, 3072 or 4096.`)
+  return size
+}
+
 async function aliasSource(req: IncomingMessage, query: URLSearchParams, ctx: ApiContext): Promise<{source: AliasSource; alias?: string}> {
   const format = query.get('format')
   switch (format) {
@@ -103,8 +122,8 @@ async function aliasSource(req: IncomingMessage, query: URLSearchParams, ctx: Ap
           format,
           subject: subjectOf(body),
           sans: sansOf(body),
-          days: optionalInteger(body, 'certValidityInDays'),
-          keySize: optionalInteger(body, 'keySize'),
+          days: validityDays(body),
+          keySize: keySizeOf(body),
         },
         alias: optionalString(body, 'alias'),
       }
