@@ -1,0 +1,75 @@
+import {spawn} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {claimStateFolder, runningInstance, socketPath, type EmulatorInstance} from '../../../src/core/api/index.js'
+import {refusal} from '../../helpers/errors.js'
+import {rmTemp, tempDir} from '../../helpers/cli.js'
+
+/** The state folder's lock (issue 11, item 3): a Unix socket held for the emulator's life. */
+let dir: string
+beforeAll(() => {
+  dir = tempDir()
+})
+afterAll(() => rmTemp(dir))
+
+const record = (root: string): EmulatorInstance => ({
+  pid: process.pid,
+  url: 'http://127.0.0.1:1/',
+  host: '127.0.0.1',
+  port: 1,
+  stateFolder: root,
+  startedAt: new Date(0).toISOString(),
+  tokenFile: path.join(root, 'emulator.token'),
+  tokenRequired: false,
+})
+
+describe('claimStateFolder', () => {
+  it('one holder at a time; the record is answered on the socket; released, the folder can be claimed again', async () => {
+    const root = path.join(dir, 'state')
+    const claim = await claimStateFolder(root, () => ({runningDeployments: 2, stopping: false}))
+    expect((fs.statSync(socketPath(root)).mode & 0o777).toString(8)).toBe('600')
+    // Claimed but not yet listening: the holder is known, it has not said where yet.
+    const second = await refusal(claimStateFolder(root))
+    expect(second).toMatchObject({status: 'FAILED_PRECONDITION', message: `An emulator is already running on the state folder ${root} (pid ${process.pid}).`})
+    claim.record(record(root))
+    expect(await runningInstance(root)).toEqual({...record(root), runningDeployments: 2})
+    expect(fs.readFileSync(path.join(root, 'emulator.pid'), 'utf8')).toBe(`${process.pid}\n`)
+    const third = await refusal(claimStateFolder(root))
+    expect(third.message).toBe(`An emulator is already running on the state folder ${root} (pid ${process.pid}, http://127.0.0.1:1/).`)
+    await claim.release()
+    expect(fs.existsSync(socketPath(root))).toBe(false)
+    expect(fs.existsSync(path.join(root, 'emulator.json'))).toBe(false)
+    expect(await runningInstance(root)).toBeUndefined()
+    const again = await claimStateFolder(root)
+    await again.release()
+  })
+
+  it('a socket file nobody listens on (its emulator died) is taken over', async () => {
+    const root = path.join(dir, 'stale')
+    fs.mkdirSync(root, {recursive: true})
+    // What a killed emulator leaves: the socket file (a process listening on it, SIGKILLed), its records.
+    const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socketPath(root))}, () => console.log('ready'))`], {stdio: ['ignore', 'pipe', 'inherit']})
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()))
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+    fs.writeFileSync(path.join(root, 'emulator.json'), JSON.stringify(record(root)))
+    expect(fs.existsSync(socketPath(root))).toBe(true)
+    expect(await runningInstance(root)).toBeUndefined()
+    const claim = await claimStateFolder(root)
+    expect(fs.existsSync(path.join(root, 'emulator.json'))).toBe(false)
+    await claim.release()
+  })
+
+  it('a state folder whose socket path would be too long uses one in the temporary folder, named after the folder', () => {
+    const deep = path.join(dir, 'x'.repeat(120))
+    const where = socketPath(deep)
+    expect(path.dirname(where)).toBe(os.tmpdir())
+    expect(path.basename(where)).toMatch(/^mtlsctl-emulator-[0-9a-f]{24}\.sock$/)
+    expect(socketPath(deep)).toBe(where)
+    expect(socketPath(path.join(dir, 'state'))).toBe(path.join(dir, 'state', 'emulator.sock'))
+  })
+})
