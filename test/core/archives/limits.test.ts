@@ -86,6 +86,31 @@ describe('zip bombs (issue 11, item 1)', () => {
     expect([...files.keys()]).toEqual(['apiproxies/a/config.yaml'])
   })
 
+  it('refuses a central directory that claims more than 200,000 entries, before reading them', async () => {
+    const zip = craftZip([deflatedEntry('src/main/apigee/a.json', '{}')])
+    zip.writeUInt16LE(0xffff - 1, zip.length - 12)
+    zip.writeUInt16LE(0xffff - 1, zip.length - 10)
+    expect(await refused(unzipArchive(zip, 'b.zip'))).toBe('Bundle file is not a valid zip archive: b.zip')
+    // Zip64's end record can claim billions.
+    const end = zip.subarray(zip.length - 22)
+    const cdOffset = end.readUInt32LE(16)
+    const cdSize = end.readUInt32LE(12)
+    const eocd64 = Buffer.alloc(56)
+    eocd64.writeUInt32LE(0x06064b50, 0)
+    eocd64.writeBigUInt64LE(5_000_000_000n, 24)
+    eocd64.writeBigUInt64LE(5_000_000_000n, 32)
+    eocd64.writeBigUInt64LE(BigInt(cdSize), 40)
+    eocd64.writeBigUInt64LE(BigInt(cdOffset), 48)
+    const locator = Buffer.alloc(20)
+    locator.writeUInt32LE(0x07064b50, 0)
+    locator.writeBigUInt64LE(BigInt(zip.length - 22), 8)
+    const end64 = Buffer.from(end)
+    end64.writeUInt16LE(0xffff, 8)
+    end64.writeUInt16LE(0xffff, 10)
+    const huge = Buffer.concat([zip.subarray(0, zip.length - 22), eocd64, locator, end64])
+    expect(await refused(unzipArchive(huge, 'b.zip'))).toBe('Bundle file b.zip holds 5,000,000,000 entries, more than the 200,000 an archive may hold.')
+  })
+
   it('a --bundle-file goes through the input limit: no device, nothing past 1 GiB', () => {
     expect(() => readBundleFile('/dev/zero')).toThrow('Cannot read the bundle file /dev/zero (--bundle-file): it is not a regular file (a device, socket or other special file).')
     const big = path.join(dir, 'big.zip')
