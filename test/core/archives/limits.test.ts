@@ -86,6 +86,18 @@ describe('zip bombs (issue 11, item 1)', () => {
     expect([...files.keys()]).toEqual(['apiproxies/a/config.yaml'])
   })
 
+  it('a bomb stored by the API (upload, create) fails its operation with INVALID_ARGUMENT and deploys nothing', async () => {
+    const zip = craftZip([{name: 'src/main/apigee/apiproxies/a/config.yaml', data: bomb, size: BOMB_SIZE}])
+    const {deployment} = await createArchiveDeployment(store, 'o', 'dev', zip, {workerPid: process.pid})
+    const [done, ms] = await timed(() => runArchiveDeployment(store, 'o', deployment.name))
+    expect(done.error).toEqual({
+      code: 3,
+      message: `Bundle file ${deployment.name}: entry src/main/apigee/apiproxies/a/config.yaml inflates to 4080 MiB, past the 16 MiB limit for a JSON or YAML document.`,
+    })
+    expect(ms).toBeLessThan(2000)
+    expect(await store.get('organizations/o/apis/a')).toBeUndefined()
+  })
+
   it('refuses a central directory that claims more than 200,000 entries, before reading them', async () => {
     const zip = craftZip([deflatedEntry('src/main/apigee/a.json', '{}')])
     zip.writeUInt16LE(0xffff - 1, zip.length - 12)
