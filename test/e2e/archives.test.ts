@@ -6,6 +6,7 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {BIN, ROOT, rmTemp, runCli, tempDir} from '../helpers/cli.js'
 import {certWithValidity, seedStep1, snapshot} from '../helpers/pki.js'
+import {craftZip, deflateBomb} from '../helpers/zip.js'
 
 const EXAMPLES = path.join(ROOT, 'examples/archives')
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
@@ -233,5 +234,100 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
     expect(r).toMatchObject({code: 0, stdout: ''})
     expect(r.stderr).toBe(`Archive deployment [${id}] will be deleted.\nArchive deployment [${id}] deleted.\n`)
     expect((await cli(['archives', 'describe', id, ...flags])).stderr).toContain(`NOT_FOUND: Archive deployment "organizations/myorg/environments/dev/archiveDeployments/${id}" not found.`)
+  })
+})
+
+describe('archives deploy and validate (built CLI): hostile and careless archives (issue 11)', () => {
+  const refused = async (args: string[], message: string) => {
+    const before = snapshot(home)
+    const r = await cli(['archives', 'deploy', ...flags, ...args])
+    expect(r.stderr).toBe(`ERROR: (mtlsctl.archives.deploy) INVALID_ARGUMENT: ${message}\n`)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(snapshot(home)).toEqual(before)
+  }
+
+  it('refuses zip bombs, huge documents, bad JSON and YAML alias bombs before storing anything', async () => {
+    const scratch = tempDir()
+    try {
+      // Item 1: a 4 MB zip inflating to 4 GiB, with an honest header, then a lying one.
+      const bomb = deflateBomb(255)
+      const honest = path.join(scratch, 'honest.zip')
+      fs.writeFileSync(honest, craftZip([{name: 'src/main/apigee/big.json', data: bomb, size: 255 * 16 * 1024 * 1024}]))
+      const lying = path.join(scratch, 'lying.zip')
+      fs.writeFileSync(lying, craftZip([{name: 'src/main/apigee/big.json', data: bomb, size: 1000}]))
+      const start = performance.now()
+      await refused(['--bundle-file', honest], `Bundle file ${honest}: entry src/main/apigee/big.json inflates to 4080 MiB, past the 16 MiB limit for a JSON or YAML document.`)
+      await refused(['--bundle-file', lying], `Bundle file ${lying}: entry src/main/apigee/big.json inflates to more than the 1000 bytes its header declares: the zip is corrupt or crafted.`)
+      expect(performance.now() - start).toBeLessThan(10_000)
+
+      // Item 7: a 2 GiB sparse document in --source, refused by its size.
+      const copy = (name: string) => {
+        fs.cpSync(path.join(EXAMPLES, 'valid/src'), path.join(scratch, name, 'src'), {recursive: true})
+        return path.join(scratch, name, 'src')
+      }
+      const big = copy('big')
+      const targets = path.join(big, 'main/apigee/environments/dev/targetservers.json')
+      fs.truncateSync(targets, 2 * 1024 ** 3)
+      await refused(['--source', big], `${targets} is 2 GiB, larger than the 16 MiB limit for a JSON or YAML document of an archive.\nCheck that the file belongs in the archive.`)
+
+      // Item 9: the error where it is, and a BOM accepted.
+      const json = copy('json')
+      fs.writeFileSync(path.join(json, 'main/apigee/environments/dev/targetservers.json'), 'x\n[]\n\n\n\n')
+      await refused(['--source', json], "Invalid JSON in src/main/apigee/environments/dev/targetservers.json at line 1, column 1: Unexpected token 'x'.")
+
+      // Item 5: a billion laughs as config.yaml.
+      const laughs = copy('laughs')
+      const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)]
+      fs.writeFileSync(path.join(laughs, 'main/apigee/apiproxies/helloworld/config.yaml'), `${levels.join('\n')}\n`)
+      await refused(
+        ['--source', laughs],
+        'Invalid YAML in src/main/apigee/apiproxies/helloworld/config.yaml: its aliases expand it by more than 1,000,000 values (a "billion laughs"?).\nWrite the values out instead of repeating them through aliases.',
+      )
+      const validated = await cli(['archives', 'validate', ...flags, '--source', laughs])
+      expect(validated.code).toBe(1)
+      expect(validated.stdout).toBe(
+        'Problem 1: Invalid YAML in src/main/apigee/apiproxies/helloworld/config.yaml: its aliases expand it by more than 1,000,000 values (a "billion laughs"?)\n  Resolution: Fix the file and deploy again.\n',
+      )
+
+      const bom = copy('bom')
+      const file = path.join(bom, 'main/apigee/environments/dev/targetservers.json')
+      fs.writeFileSync(file, `\ufeff${fs.readFileSync(file, 'utf8')}`)
+      expect(await cli(['archives', 'deploy', ...flags, '--source', bom])).toMatchObject({code: 0, stdout: ''})
+    } finally {
+      rmTemp(scratch)
+    }
+  })
+
+  it('misshapen documents fail the deployment with every violation, and deploy nothing (item 6)', async () => {
+    const scratch = tempDir()
+    try {
+      fs.cpSync(path.join(EXAMPLES, 'valid/src'), path.join(scratch, 'src'), {recursive: true})
+      const apigee = path.join(scratch, 'src/main/apigee')
+      fs.writeFileSync(path.join(apigee, 'apiproxies/helloworld/config.yaml'), 'operations: [null, 5, "x"]\n')
+      const r = await cli(['archives', 'deploy', ...flags, '--source', path.join(scratch, 'src')])
+      expect(r.code).toBe(1)
+      const details = /\nDetails: (.*)\n$/.exec(r.stderr)
+      expect(r.stderr).toMatch(/^Waiting for operation \[[0-9a-f-]{36}\] to complete\.\.\.\n\.+failed\.\nERROR: \(mtlsctl\.archives\.deploy\) Failed to await operation:\n/)
+      const config = 'src/main/apigee/apiproxies/helloworld/config.yaml'
+      expect(details?.[1]).toBe(
+        `generic::invalid_argument: ${config}: operations[0] must be a mapping (found null); ${config}: operations[1] must be a mapping (found the number 5); ${config}: operations[2] must be a mapping (found a string)`,
+      )
+      expect(fs.existsSync(path.join(home, 'organizations/myorg/apis'))).toBe(false)
+      expect((await cli(['archives', 'list', ...flags, '--format', 'value(operationStatus)'])).stdout).toBe('Failed\n')
+
+      fs.writeFileSync(path.join(apigee, 'apiproxies/helloworld/config.yaml'), 'operations:\n  - target:\n      target_server_id: 123\n')
+      fs.writeFileSync(path.join(apigee, 'environments/dev/deployments.json'), '{"proxies": "helloworld"}')
+      const before = snapshot(home)
+      const v = await cli(['archives', 'validate', ...flags, '--source', path.join(scratch, 'src')])
+      expect(v.code).toBe(1)
+      expect(v.stdout).toBe(
+        'Problem 1: src/main/apigee/environments/dev/deployments.json: proxies must be an array (found a string)\n  Resolution: Fix the file and deploy again.\n' +
+          `Problem 2: ${config}: operations[0].target.target_server_id must be a string (found the number 123)\n  Resolution: Fix the file and deploy again.\n`,
+      )
+      expect(snapshot(home)).toEqual(before)
+    } finally {
+      rmTemp(scratch)
+    }
   })
 })

@@ -1,7 +1,8 @@
 import {MtlsError} from '../errors.js'
 import {aliasName, envName, isValidId, keystoreName, referenceName} from '../names.js'
 import type {Store} from '../store/index.js'
-import {parseJsonFile, parseYamlFile} from './parse.js'
+import {clipUserText, parseJsonFile, parseYamlFile} from './parse.js'
+import {type ShapeName, shapeViolations} from './schemas.js'
 import type {ArchiveFiles} from './source.js'
 
 /**
@@ -148,53 +149,57 @@ export async function validateArchive(files: ArchiveFiles, options: ValidateOpti
     problems.push(
       archiveProblem(
         '',
-        `archive has no environments/${env} folder for environment "${envName(org, env)}" (it has: ${envFolders.join(', ')})`,
-        `Rename the folder to environments/${env}, or deploy with --environment ${envFolders[0]}.`,
+        `archive has no environments/${env} folder for environment "${envName(org, env)}" (it has: ${clipUserText(envFolders.join(', '))})`,
+        `Rename the folder to environments/${env}, or deploy with --environment ${clipUserText(envFolders[0], 100)}.`,
       ),
     )
   }
 
-  // Which proxies: deployments.json, else every folder under apiproxies/.
-  const parse = async <T>(p: string, kind: 'json' | 'yaml'): Promise<T | undefined> => {
+  // Each document is parsed, then checked against its shape: every violation is a problem.
+  const parse = async <T>(p: string, kind: 'json' | 'yaml', shape: ShapeName): Promise<T | undefined> => {
     const text = read(p)
     if (text === undefined) return undefined
+    const file = `src/main/apigee/${clipUserText(p)}`
+    let value: unknown
     try {
-      return kind === 'json' ? parseJsonFile<T>(text, `src/main/apigee/${p}`) : await parseYamlFile<T>(text, `src/main/apigee/${p}`)
+      value = kind === 'json' ? parseJsonFile<unknown>(text, file) : await parseYamlFile<unknown>(text, file)
     } catch (error) {
-      problems.push(archiveProblem('', (error as MtlsError).message.replace(/\.$/, '')))
+      if (!(error instanceof MtlsError)) throw error
+      problems.push(archiveProblem('', error.message.replace(/\.$/, '')))
       return undefined
     }
+    const violations = await shapeViolations(shape, value, file)
+    if (violations.length > 0) {
+      problems.push(...violations.map((v) => archiveProblem('', v)))
+      return undefined
+    }
+    return value as T
   }
-  const deployments = await parse<{proxies?: Array<{name?: string}>}>(`environments/${env}/deployments.json`, 'json')
+
+  // Which proxies: deployments.json, else every folder under apiproxies/.
+  const deployments = await parse<{proxies?: Array<{name: string}>}>(`environments/${env}/deployments.json`, 'json', 'deployments')
   const folders = new Set([...files.keys()].filter((p) => p.startsWith('apiproxies/')).map((p) => p.split('/')[1]))
-  const proxyNames = (deployments?.proxies
-    ? deployments.proxies.map((p) => String(p?.name ?? ''))
-    : [...folders]
-  ).sort()
+  const proxyNames = (deployments?.proxies ? deployments.proxies.map((p) => p.name) : [...folders]).sort()
 
   const targetsFile = `environments/${env}/targetservers.json`
-  const targetList = await parse<TargetServer[]>(targetsFile, 'json')
+  const targetList = await parse<TargetServer[]>(targetsFile, 'json', 'targetServers')
   const targets = new Map<string, TargetServer>()
-  if (targetList !== undefined) {
-    if (!Array.isArray(targetList)) {
-      problems.push(archiveProblem('', `src/main/apigee/${targetsFile} must hold a JSON array of target servers`))
-    } else {
-      for (const t of targetList) if (t && typeof t.name === 'string') targets.set(t.name, t)
-    }
-  }
+  for (const t of targetList ?? []) targets.set(t.name, t)
 
   const proxies: ValidationResult['proxies'] = []
   const messages: string[] = []
   for (const api of proxyNames) {
     if (!isValidId('api', api) || !folders.has(api)) {
-      problems.push(archiveProblem(api, `proxy "${api}" listed in deployments.json has no folder apiproxies/${api}`))
+      const shown = clipUserText(api)
+      problems.push(archiveProblem(api, `proxy "${shown}" listed in deployments.json has no folder apiproxies/${shown}`))
       continue
     }
     const revision = await options.nextRevision(api)
     proxies.push({name: api, revision})
-    const config = await parse<{operations?: Array<{target?: {target_server_id?: string}}>}>(`apiproxies/${api}/config.yaml`, 'yaml')
+    type Target = {target_server_id?: string}
+    const config = await parse<{target?: Target; operations?: Array<{target?: Target}>}>(`apiproxies/${api}/config.yaml`, 'yaml', 'config')
     const ids = [
-      ...new Set((config?.operations ?? []).map((op) => op?.target?.target_server_id).filter((id): id is string => typeof id === 'string')),
+      ...new Set([config?.target, ...(config?.operations ?? []).map((op) => op.target)].map((t) => t?.target_server_id).filter((id): id is string => id !== undefined)),
     ].sort()
     const proxyProblems: Problem[] = []
     for (const id of ids) {

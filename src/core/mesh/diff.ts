@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {readInputText} from '../input.js'
 import {formatPorts, type MeshPlan, type PlanNode} from './model.js'
 import {formatRange, PORT_KEYS, type PortRanges} from './ports.js'
 
@@ -33,12 +34,12 @@ export type EarlierPlan = {plan: StoredPlan} | {unreadable: string} | undefined
 /** The earlier plan in DIR: undefined when there is none. */
 export function readEarlierPlan(dir: string): EarlierPlan {
   const file = path.join(dir, PLAN_FILE)
+  if (!fs.existsSync(file)) return undefined
   let text: string
   try {
-    text = fs.readFileSync(file, 'utf8')
+    text = readInputText(file, {what: 'plan', kind: 'document'})
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    return {unreadable: `${file}: ${(error as Error).message}`}
+    return {unreadable: (error as Error).message.replace(/\.$/, '')}
   }
   try {
     const plan = JSON.parse(text) as StoredPlan

@@ -41,7 +41,7 @@ describe('archive validation (engine)', () => {
   it('passes a complete configuration and ignores target servers without TLS', async () => {
     await alias('ks', 'key', 'KEY_CERT')
     await alias('ts', 'ca', 'CERT')
-    const r = await validateArchiveFiles(store, 'o', 'dev', files([tls({clientAuthEnabled: true, keyStore: 'ks', keyAlias: 'key', trustStore: 'ts'}), {name: 'plain', host: 'h'}], {a: ['t', 'plain']}))
+    const r = await validateArchiveFiles(store, 'o', 'dev', files([tls({clientAuthEnabled: true, keyStore: 'ks', keyAlias: 'key', trustStore: 'ts'}), {name: 'plain', host: 'h', port: 80}], {a: ['t', 'plain']}))
     expect(r).toEqual({proxies: [{name: 'a', revision: 1}], problems: [], message: ''})
   })
 

@@ -138,3 +138,47 @@ describe('topology files', () => {
     )
   })
 })
+
+describe('hostile topology files (issue 11, items 4 and 5)', () => {
+  it('refuses a 499-byte billion laughs quickly, with a short message', async () => {
+    const file = path.join(dir, 'laughs.yaml')
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)]
+    fs.writeFileSync(file, `${levels.join('\n')}\ndatacenters: [{name: dc-1, nodes: *i}]\n`)
+    expect(fs.statSync(file).size).toBeLessThan(500)
+    const start = performance.now()
+    const error = await refusal(planMesh({topologyFile: file}))
+    expect(error.message).toBe(`Invalid YAML in ${file}: its aliases expand it by more than 100,000 values (a "billion laughs"?).`)
+    expect(performance.now() - start).toBeLessThan(1000)
+  })
+
+  it('reads within the 4 MiB document limit, regular files only', async () => {
+    const big = path.join(dir, 'big.yaml')
+    fs.writeFileSync(big, '')
+    fs.truncateSync(big, 5 * 1024 * 1024)
+    expect((await refusal(planMesh({topologyFile: big}))).message).toBe(`The topology file ${big} is larger than the 4 MiB limit for a topology file.`)
+    expect((await refusal(planMesh({topologyFile: '/dev/zero'}))).message).toBe(
+      'Cannot read the topology file /dev/zero: it is not a regular file (a device, socket or other special file).',
+    )
+  })
+
+  it('accepts a BOM; never prints a structure where a value was expected; stops after 50 problems', async () => {
+    const bom = path.join(dir, 'bom.yaml')
+    fs.writeFileSync(bom, `\ufeff${fs.readFileSync(TOPOLOGIES[5], 'utf8')}`)
+    await planMesh({topologyFile: bom})
+    // Lists nested 100,000 deep: String() of one overflows the stack.
+    const deep = `${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`
+    const json = path.join(dir, 'deep.json')
+    fs.writeFileSync(json, `{"datacenters": [{"name": "dc-1", "nodes": [{"ip": ${deep}, "name": {"a": 1}, "components": [${deep}, "ds"]}]}]}`)
+    const error = await refusal(planMesh({topologyFile: json}))
+    expect(error.message.split('\n').slice(0, 4)).toEqual([
+      `The mesh plan for ${json} has 5 problems:`,
+      '  - Node 1 of dc-1: "name" must be text, not a mapping.',
+      '  - Node 1 of dc-1: "ip" must be an IPv4 address such as 10.0.0.1, not a list.',
+      '  - Node 1 of dc-1: a component must be a name, not a list.',
+    ])
+    const many = writeTopology(dir, 'many.json', [{name: 'dc-1', nodes: Array.from({length: 500}, (_, i) => ({ip: `10.0.${i >> 8}.${i & 255}`, components: ['nope']}))}])
+    const capped = await refusal(planMesh({topologyFile: many}))
+    expect(capped.message.split('\n')).toHaveLength(52)
+    expect(capped.message.split('\n')[51]).toBe(`  - ${many}: reading stopped after 50 problems; fix these and run again.`)
+  })
+})
