@@ -23,6 +23,7 @@ const external = [
   '@inquirer/prompts',
   'busboy',
   'fflate',
+  'ajv',
   'chalk',
   '@oclif/plugin-*',
   'esbuild',
