@@ -24,6 +24,7 @@ const external = [
   'busboy',
   'fflate',
   'chalk',
+  '@kubernetes-models/*',
   '@oclif/plugin-*',
   'esbuild',
   'typescript',
