@@ -97,14 +97,16 @@ export async function readManifests(files: string[], options: {namespace?: strin
 /** Every document of a YAML text as plain data, aliases limited; errors name file, document, line. */
 export async function parseYamlDocuments(text: string, file: string): Promise<unknown[]> {
   const YAML = await import('yaml')
-  const docs = YAML.parseAllDocuments(text, {prettyErrors: false, uniqueKeys: true})
+  const docs = YAML.parseAllDocuments(text, {prettyErrors: true, uniqueKeys: true})
   const list = Array.isArray(docs) ? docs : []
   return list.map((doc, i) => {
     const at = `${file} (document ${i + 1})`
     const error = doc.errors[0]
     if (error) {
       const pos = error.linePos?.[0]
-      throw invalidArgument(`${at} is not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${firstLine(error.message)}.`)
+      // The message's own position and source excerpt are left out: the file may hold key material.
+      const why = firstLine(error.message).replace(/ at line \d+, column \d+$/, '')
+      throw invalidArgument(`${at} is not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${why}.`)
     }
     try {
       return doc.toJS({maxAliasCount: MAX_YAML_ALIASES})
