@@ -47,14 +47,15 @@ export default class CertsApply extends BaseCommand<typeof CertsApply> {
     for (const note of result.notes) this.out.warn(note)
     this.out.status(`Wrote ${result.certificates.length} Secret(s) to ${result.outDir} (private keys 0600) and ${result.secretsFile}.`)
     if (this.flags['show-secrets']) {
-      await this.emit(result.secrets, 'yaml')
+      // Exactly secrets.yaml: kubectl apply -f - reads it.
+      this.out.result(result.secretsYaml)
       return undefined
     }
-    const {secrets: _secrets, ...summary} = result
+    const {secrets: _secrets, secretsYaml: _text, ...summary} = result
     return summary
   }
 
-  protected renderDefault(result: Omit<ApplyResult, 'secrets'>): string {
+  protected renderDefault(result: Omit<ApplyResult, 'secrets' | 'secretsYaml'>): string {
     return result.certificates
       .map((c) => `certificate.cert-manager.io/${c.certificate} ${c.action === 'reissued' ? `reissued (${c.reason})` : c.action}\n`)
       .join('')

@@ -56,6 +56,8 @@ export interface ApplyResult {
   notes: string[]
   /** The Secret manifests (with key material): only for callers that asked for them. */
   secrets: SecretManifest[]
+  /** secrets.yaml's text (key material included). */
+  secretsYaml: string
 }
 
 interface Issued {
@@ -171,9 +173,10 @@ export async function applyManifests(options: ApplyOptions): Promise<ApplyResult
     writeIfChanged(results[i].files['ca.crt'], data['ca.crt'], 0o644)
   }
   const secretsFile = path.join(outDir, 'secrets.yaml')
-  writeIfChanged(secretsFile, await secretsYaml(manifestsOut), 0o600)
+  const secretsText = await secretsYaml(manifestsOut)
+  writeIfChanged(secretsFile, secretsText, 0o600)
   writeIfChanged(path.join(outDir, STATE_FILE), `${JSON.stringify(newState, null, 2)}\n`, 0o600)
-  return {outDir, secretsFile, certificates: results, skipped: manifests.skipped, warnings, notes, secrets: manifestsOut}
+  return {outDir, secretsFile, certificates: results, skipped: manifests.skipped, warnings, notes, secrets: manifestsOut, secretsYaml: secretsText}
 }
 
 async function issue(p: PlannedCertificate, key: crypto.KeyObject, issued: Map<string, Issued>, outDir: string, now: Date): Promise<Issued> {
