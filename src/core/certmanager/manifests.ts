@@ -135,10 +135,26 @@ async function take(doc: unknown, source: Source, defaultNamespace: string, out:
   const kind = object.kind as 'ClusterIssuer' | 'Issuer' | 'Certificate'
   if (!name) throw invalidArgument(`${where(source)}: ${kind} has no metadata.name.`)
   const namespace = typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : defaultNamespace
+  // These become folder names under --out-dir: Kubernetes' own name rules keep them inside it.
+  checkName(source, kind, name, 'metadata.name', DNS_SUBDOMAIN)
+  if (kind !== 'ClusterIssuer') checkName(source, kind, namespace, 'metadata.namespace', DNS_LABEL)
+  const spec = object.spec as {secretName?: unknown; ca?: {secretName?: unknown}} | undefined
+  if (kind === 'Certificate') checkName(source, kind, String(spec?.secretName), 'spec.secretName', DNS_SUBDOMAIN)
+  if (spec?.ca) checkName(source, kind, String(spec.ca.secretName), 'spec.ca.secretName', DNS_SUBDOMAIN)
   if (kind === 'Certificate') {
     out.certificates.push({kind, name, namespace, spec: object.spec as CertificateSpec, source})
   } else {
     out.issuers.push({kind, name, namespace: kind === 'Issuer' ? namespace : undefined, spec: object.spec as IssuerResource['spec'], source})
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+function checkName(source: Source, kind: string, value: string, field: string, rule: RegExp): void {
+  if (!rule.test(value)) {
+    const what = rule === DNS_LABEL ? 'an RFC 1123 label' : 'an RFC 1123 subdomain'
+    throw invalidArgument(`${where(source)}: ${kind}: ${field} "${value}" is not ${what} (lower-case letters, digits, '-'${rule === DNS_LABEL ? '' : " and '.'"}), as Kubernetes requires.`)
   }
 }
 

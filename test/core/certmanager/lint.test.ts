@@ -146,6 +146,11 @@ spec: {secretName: b-secret, isCA: true, commonName: b, issuerRef: {name: a}}
         `${f} (document 3): issuer cycle: Certificate tls/a → Issuer tls/b → Secret tls/b-secret → Certificate tls/b → Issuer tls/a → Secret tls/a-secret → Certificate tls/a: no certificate in it can be issued first.`,
     ],
     [
+      'a namespace that would leave the output folder',
+      SELF + '---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: x, namespace: ../..}\nspec:\n  secretName: x\n  commonName: x\n  issuerRef: {name: self, kind: ClusterIssuer}\n',
+      (f) => `${f} (document 2): Certificate: metadata.namespace "../.." is not an RFC 1123 label (lower-case letters, digits, '-'), as Kubernetes requires.`,
+    ],
+    [
       'too many YAML aliases (billion laughs)',
       `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [${Array(10).fill('*a').join(', ')}]\nc: &c [${Array(10).fill('*b').join(', ')}]\nd: [${Array(10).fill('*c').join(', ')}]\n`,
       (f) => `${f} (document 1) is not valid YAML: Excessive alias count indicates a resource exhaustion attack.`,
