@@ -24,7 +24,7 @@ beforeAll(async () => {
   const r = await runCli(['certs', 'apply', '-f', SEED, '--out-dir', pki], {home})
   expect(r.stderr).toContain('Wrote 6 Secret(s)')
   expect(r.code).toBe(0)
-}, 60_000)
+}, 180_000)
 afterAll(() => rmTemp(dir))
 
 describe('certs apply, lint and describe (the built CLI)', () => {
@@ -47,7 +47,7 @@ describe('certs apply, lint and describe (the built CLI)', () => {
     // Asked for: the Secret manifests, keys included.
     const shown = await runCli(['certs', 'apply', '-f', SEED, '--out-dir', pki, '--show-secrets', '--verbosity', 'error'], {home})
     expect(shown.stdout).toBe(fs.readFileSync(path.join(pki, 'secrets.yaml'), 'utf8'))
-  }, 30_000)
+  }, 120_000)
 
   it('certs lint: the finding on stdout, exit 1', async () => {
     const r = await runCli(['certs', 'lint', '-f', SEED, '--expect-host', 'etcd-server=127.0.0.1'], {home})
@@ -101,7 +101,7 @@ describe('etcd 3.4 with the etcd Secret and --client-cert-auth', () => {
   let etcd: RunningPeer
   beforeAll(async () => {
     etcd = await startEtcd(dir, {cert: f('etcd-secret', 'tls.crt'), key: f('etcd-secret', 'tls.key'), ca: f('etcd-secret', 'ca.crt')})
-  }, 30_000)
+  }, 120_000)
   afterAll(async () => etcd?.stop())
 
   // etcd-server names only DNS:etcd (the Kubernetes Service): etcdctl dials that name, resolved
@@ -120,14 +120,14 @@ describe('etcd 3.4 with the etcd Secret and --client-cert-auth', () => {
     expect([put.code, put.stdout.trim()]).toEqual([0, 'OK'])
     const get = await etcdctl(['get', '/apisix/routes/1', '--print-value-only'], apisix())
     expect([get.code, get.stdout.trim()]).toEqual([0, '{"uri":"/"}'])
-  }, 30_000)
+  }, 120_000)
 
   it.skipIf(!isRoot)('etcdctl with no client certificate is refused (needs root for its own mount namespace)', async () => {
     const r = await etcdctl(['get', '/apisix/routes/1'], ['--cacert', f('apisix-client-secret', 'ca.crt')])
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('context deadline exceeded')
     await etcd.waitFor("tls: client didn't provide a certificate")
-  }, 30_000)
+  }, 120_000)
 
   it("curl to etcd's HTTP gateway (/v3/kv/range) with the client certificate works; without it, no answer", async () => {
     const key = Buffer.from('/mtlsctl/gateway').toString('base64')
@@ -144,7 +144,7 @@ describe('etcd 3.4 with the etcd Secret and --client-cert-auth', () => {
     const refused = await curl([], JSON.stringify({key}), 'range')
     expect(refused.code).not.toBe(0)
     expect(refused.stdout).toBe('')
-  }, 30_000)
+  }, 120_000)
 })
 
 describe('nginx with the upstream Secret and ssl_verify_client on', () => {
@@ -159,7 +159,7 @@ describe('nginx with the upstream Secret and ssl_verify_client on', () => {
     ssl_verify_client on;
     location / { default_type application/json; return 200 '{ "hello": "world" }'; }`,
     )
-  }, 30_000)
+  }, 120_000)
   afterAll(async () => nginx?.stop())
 
   const curl = (tls: string[]) =>

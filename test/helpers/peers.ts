@@ -21,7 +21,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves once a TCP connection to the port succeeds; each refused attempt is retried after the refusal. */
-export async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 20_000): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before accepting on ${port}: ${log()}`)
@@ -59,7 +59,7 @@ function supervise(child: ChildProcess, port: number): RunningPeer {
   return {
     port,
     log: () => out,
-    waitFor: (text, timeoutMs = 20_000) =>
+    waitFor: (text, timeoutMs = 90_000) =>
       new Promise<void>((resolve, reject) => {
         const test = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s))
         if (test(out)) return resolve()

@@ -21,7 +21,7 @@ beforeAll(async () => {
   dir = tempDir('mtlsctl-certmanager-')
   out = path.join(dir, 'pki')
   first = await applyManifests({files: [SEED], outDir: out})
-}, 60_000)
+}, 180_000)
 afterAll(() => rmTemp(dir))
 
 const secret = (name: string, file: string) => path.join(out, 'tls', name, file)
@@ -150,7 +150,7 @@ describe('idempotence', () => {
     const last = snapshot(out)
     expect(Object.keys(last).filter((f) => last[f] !== after[f]).sort()).toEqual(['secrets.yaml', 'tls/etcd-secret/tls.crt', 'tls/etcd-secret/tls.key'])
     expect(openssl(['verify', '-CAfile', secret('etcd-secret', 'ca.crt'), secret('etcd-secret', 'tls.crt')], dir).code).toBe(0)
-  }, 30_000)
+  }, 120_000)
 })
 
 describe('what cert-manager would issue, beyond the seed', () => {
@@ -247,7 +247,7 @@ spec:
     expect(keyOf('web-tls')).not.toBe(webKey)
     // The leaf signed before the CA's renewal still verifies: the CA kept its key.
     expect(openssl(['verify', '-CAfile', f('ca', 'tls.crt'), f('ed-tls', 'tls.crt')], dir).code).toBe(0)
-  }, 30_000)
+  }, 120_000)
 
   it('renews a certificate once it is inside renewBefore', async () => {
     const file = write(
@@ -273,5 +273,5 @@ spec:
     const due = await applyManifests({files: [file], outDir: target, now: at(91)})
     expect(due.certificates.map((c) => c.action)).toEqual(['unchanged', 'renewed'])
     expect(due.certificates[1].reason).toMatch(/^due since /)
-  }, 30_000)
+  }, 120_000)
 })
