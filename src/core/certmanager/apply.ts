@@ -115,7 +115,7 @@ export async function applyManifests(options: ApplyOptions): Promise<ApplyResult
 
   // 2. Keys: kept under rotationPolicy Never when they still fit the spec, else new ones, all
   //    begun at once on the thread pool.
-  const notes: string[] = []
+  const notes: string[] = ignoredFields(planned)
   const keys = new Map<string, Promise<crypto.KeyObject>>()
   const reused = new Set<string>()
   for (const d of decisions) {
@@ -215,6 +215,19 @@ async function issue(p: PlannedCertificate, key: crypto.KeyObject, issued: Map<s
     key,
     data: {'tls.crt': chainPem, 'tls.key': encodedKey, 'ca.crt': root ? root.pem : signer.data['ca.crt']},
   }
+}
+
+/** The Certificate fields mtlsctl applies; others (keystores, additionalOutputFormats ...) are named as ignored. */
+const APPLIED_FIELDS = new Set([
+  'secretName', 'commonName', 'dnsNames', 'ipAddresses', 'uris', 'emailAddresses', 'subject', 'literalSubject',
+  'duration', 'renewBefore', 'isCA', 'usages', 'privateKey', 'issuerRef', 'secretTemplate',
+])
+
+function ignoredFields(planned: PlannedCertificate[]): string[] {
+  return planned.flatMap((p) => {
+    const ignored = Object.keys(p.resource.spec).filter((k) => !APPLIED_FIELDS.has(k))
+    return ignored.length ? [`Certificate ${p.id}: ${ignored.map((k) => `spec.${k}`).join(', ')} not applied by mtlsctl (ignored).`] : []
+  })
 }
 
 function ensureDir(dir: string): void {

@@ -206,12 +206,14 @@ spec:
   secretName: ed-tls
   literalSubject: "CN=ed,O=Acme"
   duration: 200000h
+  additionalOutputFormats: [{type: DER}]
   privateKey: {algorithm: Ed25519, rotationPolicy: Never}
   issuerRef: {name: ca}
 `,
     )
     const target = path.join(dir, 'beyond')
     const result = await applyManifests({files: [file], outDir: target})
+    expect(result.notes).toEqual(['Certificate apps/ed: spec.additionalOutputFormats not applied by mtlsctl (ignored).'])
     const f = (s: string, n: string) => path.join(target, 'apps', s, n)
     const web = openssl(['x509', '-in', f('web-tls', 'tls.crt'), '-noout', '-text', '-nameopt', 'RFC2253'], dir).stdout
     expect(web).toContain('Subject: serialNumber=42,CN=web.apps,OU=Edge,O=Acme,postalCode=75001,street=1 rue,L=Paris,ST=IDF,C=US')
