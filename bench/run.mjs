@@ -73,9 +73,38 @@ const baselines = {
       openssl(d, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'RootCA.pem', '-CAkey', 'RootCA.key', '-set_serial', '01', '-out', `${name}.pem`, '-days', '365', '-sha256')
     }
   },
+  // The seed's cert-manager manifests as openssl makes the same files (issue 15): the CA (RSA-2048
+  // PKCS#1 key, self-signed) and five leaves (key, CSR, certificate signed by the CA with the
+  // manifests' usages and SANs), each in its Secret's folder with ca.crt beside it.
+  'openssl, the seed\'s cert-manager Secrets (17 commands)': () => {
+    const d = fresh()
+    const ca = path.join(d, 'root-secret')
+    fs.mkdirSync(ca)
+    openssl(ca, 'genrsa', '-traditional', '-out', 'tls.key', '2048')
+    openssl(ca, 'req', '-x509', '-new', '-key', 'tls.key', '-subj', '/CN=selfsigned-ca', '-days', '90', '-out', 'tls.crt',
+      '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', '-addext', 'basicConstraints=critical,CA:TRUE')
+    fs.copyFileSync(path.join(ca, 'tls.crt'), path.join(ca, 'ca.crt'))
+    for (const [secret, ext] of CERT_MANAGER_LEAVES) {
+      const dir = path.join(d, secret)
+      fs.mkdirSync(dir)
+      fs.writeFileSync(path.join(dir, 'ext.cnf'), `[v3]\nbasicConstraints=critical,CA:FALSE\n${ext}\n`)
+      openssl(dir, 'genrsa', '-traditional', '-out', 'tls.key', '2048')
+      openssl(dir, 'req', '-new', '-key', 'tls.key', '-subj', '/', '-out', 'tls.csr')
+      openssl(dir, 'x509', '-req', '-in', 'tls.csr', '-CA', path.join(ca, 'tls.crt'), '-CAkey', path.join(ca, 'tls.key'), '-days', '90',
+        '-extfile', 'ext.cnf', '-extensions', 'v3', '-out', 'tls.crt')
+      fs.copyFileSync(path.join(ca, 'tls.crt'), path.join(dir, 'ca.crt'))
+    }
+  },
   'aliases add (10th alias)': () => mtlsctl('aliases', 'add', `small${n++}`, '--keystore', 'small', '--cert-file', path.join(pki, 'RootCA.pem'), ...where),
 }
 
+const CERT_MANAGER_LEAVES = [
+  ['etcd-secret', 'extendedKeyUsage=clientAuth,serverAuth\nsubjectAltName=critical,DNS:etcd'],
+  ['apisix-client-secret', 'extendedKeyUsage=clientAuth\nsubjectAltName=critical,email:apisix@apache.org'],
+  ['curl-secret', 'extendedKeyUsage=clientAuth\nsubjectAltName=critical,email:curl@localhost.dev'],
+  ['upstream-secret', 'extendedKeyUsage=serverAuth\nsubjectAltName=critical,DNS:upstream'],
+  ['apisix-server-secret', 'extendedKeyUsage=serverAuth\nsubjectAltName=critical,DNS:admin,DNS:apisix'],
+]
 const pki = path.join(home, 'pki')
 const where = ['--organization', 'bench', '--environment', 'dev']
 const aliasesDir = (ks) => path.join(home, 'state/organizations/bench/environments/dev/keystores', ks, 'aliases')
@@ -153,6 +182,12 @@ const cases = [
       mtlsctl('aliases', 'add', 'ca', '--keystore', 'mtls_truststore', '--cert-file', path.join(pki, 'RootCA.pem'), ...where)
     },
     run: () => mtlsctl('archives', 'deploy', '--source', path.join(ROOT, 'examples/archives/valid/src'), ...where),
+  },
+  {
+    name: "certs apply, the seed's cert-manager manifests (CA + 5 leaves, RSA-2048)",
+    baseline: "openssl, the seed's cert-manager Secrets (17 commands)",
+    target: 1.3,
+    run: () => mtlsctl('certs', 'apply', '-f', path.join(ROOT, 'test/fixtures/cert-manager/mtls-everywhere.yaml'), '--out-dir', path.join(fresh(), 'pki'), '--verbosity', 'error'),
   },
   {
     name: 'mesh install, 13 nodes with certificates',

@@ -25,6 +25,7 @@ const external = [
   'fflate',
   'ajv',
   'chalk',
+  '@kubernetes-models/*',
   '@oclif/plugin-*',
   'esbuild',
   'typescript',

@@ -3,11 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests use for real: openssl (certificates, s_server handshakes) and
-# iptables (iptables-restore --test on the mesh's rules files).
+# System tools the tests use for real: openssl (certificates, s_server handshakes),
+# iptables (iptables-restore --test on the mesh's rules files), etcd, etcdctl and nginx.
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The cert-manager tests' real peers: etcd 3.4 with etcdctl, and nginx.
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 # iptables is installed where we can (root); elsewhere its tests skip, saying why.
 if ! command -v iptables-restore >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables-restore ] && [ "$(id -u)" = 0 ]; then
   need+=(iptables)

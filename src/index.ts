@@ -16,10 +16,12 @@ import ArchivesValidate from './commands/archives/validate.js'
 import CaCreate from './commands/ca/create.js'
 import CaDescribe from './commands/ca/describe.js'
 import CaList from './commands/ca/list.js'
+import CertsApply from './commands/certs/apply.js'
 import CertsCreate from './commands/certs/create.js'
 import CertsDescribe from './commands/certs/describe.js'
 import CertsExport from './commands/certs/export.js'
 import CertsHandshake from './commands/certs/handshake.js'
+import CertsLint from './commands/certs/lint.js'
 import CertsSign from './commands/certs/sign.js'
 import CertsVerify from './commands/certs/verify.js'
 import ConfigGet from './commands/config/get.js'
@@ -62,10 +64,12 @@ export const COMMANDS = {
   'ca:create': CaCreate,
   'ca:describe': CaDescribe,
   'ca:list': CaList,
+  'certs:apply': CertsApply,
   'certs:create': CertsCreate,
   'certs:describe': CertsDescribe,
   'certs:export': CertsExport,
   'certs:handshake': CertsHandshake,
+  'certs:lint': CertsLint,
   'certs:sign': CertsSign,
   'certs:verify': CertsVerify,
   'config:get': ConfigGet,

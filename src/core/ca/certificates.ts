@@ -24,11 +24,11 @@ import {
   time,
   unsignedInt,
 } from './asn1.js'
-import {type CertificateExtensions, extensionsFor, readExtensions} from './extensions.js'
+import {type CertificateExtensions, type ExplicitProfile, extensionsFor, readExtensions} from './extensions.js'
 import {readInputFile, sign, signatureAlgorithm} from './keys.js'
 import {decodeName, type DistinguishedName, encodeName, type SubjectAltName} from './subject.js'
 
-export {KEY_USAGE_BITS} from './extensions.js'
+export {type ExplicitProfile, EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS} from './extensions.js'
 
 /** What a leaf certificate is for: extKeyUsage clientAuth, serverAuth or both. */
 export const USAGES = ['client', 'server', 'both'] as const
@@ -161,7 +161,7 @@ export function isSelfSigned(cert: Certificate): boolean {
 
 // -- building ----------------------------------------------------------------------------
 
-export type CertificateProfile = {kind: 'ca'; pathLen?: number} | {kind: 'leaf'; usage: Usage}
+export type CertificateProfile = {kind: 'ca'; pathLen?: number} | {kind: 'leaf'; usage: Usage} | ExplicitProfile
 
 export interface CertificateTemplate {
   subject: DistinguishedName

@@ -38,7 +38,43 @@ export const KEY_USAGE_BITS = [
   'decipherOnly',
 ] as const
 
+/**
+ * Extensions spelled out by the caller, laid out as Go's crypto/x509 writes them (what
+ * cert-manager issues): keyUsage (critical) only when a bit is set, extKeyUsage,
+ * basicConstraints (critical), subjectKeyIdentifier for a CA only, authorityKeyIdentifier only
+ * when signed by another certificate, then subjectAltName.
+ */
+export interface ExplicitProfile {
+  kind: 'explicit'
+  ca: boolean
+  keyUsage: (typeof KEY_USAGE_BITS)[number][]
+  /** Dotted OIDs, in order. */
+  extKeyUsage: string[]
+  selfSigned: boolean
+}
+
+/** extKeyUsage OIDs by the names cert-manager's usages map to (Go's x509.ExtKeyUsage). */
+export const EXT_KEY_USAGE_OIDS = {
+  any: '2.5.29.37.0',
+  serverAuth: OID.serverAuth,
+  clientAuth: OID.clientAuth,
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  ipsecEndSystem: '1.3.6.1.5.5.7.3.5',
+  ipsecTunnel: '1.3.6.1.5.5.7.3.6',
+  ipsecUser: '1.3.6.1.5.5.7.3.7',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  OCSPSigning: '1.3.6.1.5.5.7.3.9',
+  microsoftSGC: '1.3.6.1.4.1.311.10.3.3',
+  netscapeSGC: '2.16.840.1.113730.4.1',
+} as const
+
 const EKU_NAMES: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.5': 'ipsecEndSystem',
+  '1.3.6.1.5.5.7.3.6': 'ipsecTunnel',
+  '1.3.6.1.5.5.7.3.7': 'ipsecUser',
+  '1.3.6.1.4.1.311.10.3.3': 'microsoftSGC',
+  '2.16.840.1.113730.4.1': 'netscapeSGC',
   [OID.serverAuth]: 'serverAuth',
   [OID.clientAuth]: 'clientAuth',
   '1.3.6.1.5.5.7.3.3': 'codeSigning',
@@ -107,6 +143,7 @@ function keyUsageNode(asn1: Asn1, names: readonly (typeof KEY_USAGE_BITS)[number
 
 /** The extensions of a new certificate: a CA's, or a TLS client/server leaf's. */
 export function extensionsFor(asn1: Asn1, t: ExtensionSpec, keyIds: {subject: Buffer; authority: Buffer}): Node[] {
+  if (t.profile.kind === 'explicit') return explicitExtensions(asn1, t, t.profile, keyIds)
   const list: Node[] = []
   if (t.profile.kind === 'ca') {
     const pathLen = t.profile.pathLen
@@ -131,5 +168,20 @@ export function extensionsFor(asn1: Asn1, t: ExtensionSpec, keyIds: {subject: Bu
     // RFC 5280: the SAN extension is critical when the subject is empty.
     list.push(extension(asn1, OID.subjectAltName, t.subject.length === 0, encodeSans(asn1, t.sans)))
   }
+  return list
+}
+
+function explicitExtensions(asn1: Asn1, t: ExtensionSpec, p: ExplicitProfile, keyIds: {subject: Buffer; authority: Buffer}): Node[] {
+  const list: Node[] = []
+  if (p.keyUsage.length > 0) list.push(extension(asn1, OID.keyUsage, true, keyUsageNode(asn1, p.keyUsage)))
+  if (p.extKeyUsage.length > 0) list.push(extension(asn1, OID.extKeyUsage, false, seq(asn1, p.extKeyUsage.map((e) => oid(asn1, e)))))
+  list.push(extension(asn1, OID.basicConstraints, true, seq(asn1, p.ca ? [bool(asn1, true)] : [])))
+  if (p.ca) list.push(extension(asn1, OID.subjectKeyIdentifier, false, octets(asn1, keyIds.subject)))
+  if (!p.selfSigned) {
+    list.push(
+      extension(asn1, OID.authorityKeyIdentifier, false, seq(asn1, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyIds.authority.toString('binary'))])),
+    )
+  }
+  if (t.sans && t.sans.length > 0) list.push(extension(asn1, OID.subjectAltName, t.subject.length === 0, encodeSans(asn1, t.sans)))
   return list
 }

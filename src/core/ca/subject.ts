@@ -27,6 +27,7 @@ const ATTRIBUTES: Record<string, {oid: string; kind: StringKind; max: number}> =
   OU: {oid: '2.5.4.11', kind: 'utf8', max: 64},
   CN: {oid: '2.5.4.3', kind: 'utf8', max: 64},
   street: {oid: '2.5.4.9', kind: 'utf8', max: 128},
+  postalCode: {oid: '2.5.4.17', kind: 'utf8', max: 40},
   serialNumber: {oid: '2.5.4.5', kind: 'printable', max: 64},
   title: {oid: '2.5.4.12', kind: 'utf8', max: 64},
   GN: {oid: '2.5.4.42', kind: 'utf8', max: 64},
