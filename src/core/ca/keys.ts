@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto'
-import * as fs from 'node:fs'
 
 import {invalidArgument, MtlsError} from '../errors.js'
+import {type InputKind, readInput} from '../input.js'
 import {OID} from './asn1.js'
 
 /**
@@ -123,20 +123,18 @@ export function parsePrivateKey(pem: string | Buffer, options: ParseKeyOptions =
   return key
 }
 
-/** Reads a key file; unreadable files are INVALID_ARGUMENT naming the file. */
-export function readPrivateKey(file: string, password?: string): crypto.KeyObject {
-  return parsePrivateKey(readInputFile(file, 'key'), {file, password})
+/** Reads a key file; unreadable files are INVALID_ARGUMENT naming the file (and --FLAG). */
+export function readPrivateKey(file: string, password?: string, flag?: string): crypto.KeyObject {
+  return parsePrivateKey(readInputFile(file, 'key', flag), {file, password})
 }
 
-/** Reads an input file; a missing or unreadable one is INVALID_ARGUMENT naming it. */
-export function readInputFile(file: string, what: string): Buffer {
-  try {
-    return fs.readFileSync(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code
-    throw invalidArgument(`Cannot read the ${what} file ${file}: ${why}.`)
-  }
+/**
+ * Reads a user's input file through input.ts's readInput: within the limit of its kind (a PEM
+ * file by default: a key, certificate, CSR or chain), a regular file or a pipe only. Errors are
+ * INVALID_ARGUMENT naming the file and, when given, the flag that named it.
+ */
+export function readInputFile(file: string, what: string, flag?: string, kind: InputKind = 'pem'): Buffer {
+  return readInput(file, {what, kind, ...(flag ? {flag} : {})})
 }
 
 /** `RSA Public Key, 2048 bits` / `EC Public Key, 256 bits`: the Apigee certInfo wording. */
