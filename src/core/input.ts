@@ -87,6 +87,8 @@ function errnoWords(code: string | undefined, fallback = `it cannot be read (${c
       return 'an input/output error occurred'
     case 'EDQUOT':
       return 'the disk quota is exceeded'
+    case 'ENXIO':
+      return 'it is a socket or a device that cannot be opened as a file'
     default:
       return fallback
   }
