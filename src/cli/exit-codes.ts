@@ -34,7 +34,9 @@ function withoutPaths(message: string): string {
 /** Maps anything thrown to what the user sees and the exit code. Never a stack trace. */
 export function reportError(error: unknown): ErrorReport {
   if (isMtlsError(error)) {
-    return {exitCode: ExitCode.ERROR, message: `${error.status}: ${error.message}`, hint: error.hint}
+    // INTERNAL means nothing anticipated it: its message may be a system error's, path and all.
+    const message = error.status === 'INTERNAL' ? withoutPaths(error.message) : error.message
+    return {exitCode: ExitCode.ERROR, message: `${error.status}: ${message}`, hint: error.hint}
   }
   if (error instanceof OperationFailed) {
     return {exitCode: ExitCode.ERROR, message: error.message}

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {reportError} from '../../src/cli/exit-codes.js'
 import {AbortedByUser} from '../../src/cli/prompts.js'
 import {UsageError} from '../../src/cli/usage-error.js'
+import {MtlsError} from '../../src/core/errors.js'
 
 /** What a raw error thrown by Node looks like, made for real. */
 function systemError(action: () => void): NodeJS.ErrnoException {
@@ -36,6 +37,11 @@ describe('reportError (issue 11, items 5, 13, 15)', () => {
       "INTERNAL: cannot load '[path]' (see [path])",
     )
     expect(reportError(new Error('Invalid string length')).message).toBe('INTERNAL: Invalid string length')
+    // An engine INTERNAL wrapping a system error's message (a deployment's): the path goes too.
+    expect(reportError(new MtlsError('INTERNAL', "ENAMETOOLONG: name too long, open '/home/u/.mtlsctl/organizations/o/apis/x.json'")).message).toBe(
+      "INTERNAL: ENAMETOOLONG: name too long, open '[path]'",
+    )
+    expect(reportError(new MtlsError('NOT_FOUND', 'The file /tmp/x.pem was not found.')).message).toBe('NOT_FOUND: The file /tmp/x.pem was not found.')
   })
 
   it("a flag's parse error is a usage error with the message alone; a 'no' is Aborted by user, exit 1", () => {
