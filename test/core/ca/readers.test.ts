@@ -1,10 +1,13 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import forge from 'node-forge'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ALIAS_CHAIN, readAliasSource} from '../../../src/core/alias-sources.js'
 import {MAX_CHAIN_CERTIFICATES, parseCertificateChain, readCertificateChain} from '../../../src/core/ca/certificates.js'
 import {encodePrivateKey, readInputFile, readPrivateKey} from '../../../src/core/ca/keys.js'
+import {createPkcs12} from '../../../src/core/ca/pkcs12.js'
+import {readPkcs12} from '../../../src/core/pkcs12-import.js'
 import {openStore} from '../../../src/core/store/index.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
 import {makeCa, makeCert} from '../../helpers/ca.js'
@@ -72,5 +75,22 @@ describe('keycertfile: the password callback', () => {
     // No callback (the API): the engine's own refusal.
     const refused = await refusal(readAliasSource(store, {format: 'keycertfile', cert, certFile: 'leaf.pem', key: encrypted, keyFile: 'enc.key'}), 'INVALID_ARGUMENT')
     expect(refused.message).toBe('The private key in enc.key is encrypted and no password was given.')
+  })
+})
+
+describe('PKCS#12: the MAC iteration count is bounded', () => {
+  it('refuses a file asking for 2^31-1 iterations before running any', async () => {
+    const ca = await makeCa('p12-ca')
+    const leaf = await makeCert(ca, 'p12-leaf')
+    const p12 = await createPkcs12({privateKey: leaf.privateKey, chain: [leaf.certificate], password: 'pw', iterations: 64})
+    expect((await readPkcs12(p12, 'pw', 'ok.p12')).certs.length).toBe(1)
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(p12.toString('binary')))
+    const iterations = ((asn1.value as forge.asn1.Asn1[])[2].value as forge.asn1.Asn1[])[2]
+    iterations.value = String.fromCharCode(0x7f, 0xff, 0xff, 0xff)
+    const crafted = Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary')
+    const started = Date.now()
+    const error = await refusal(readPkcs12(crafted, 'pw', 'slow.p12'), 'INVALID_ARGUMENT')
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(error.message).toBe('The PKCS#12 file slow.p12 asks for 2,147,483,647 MAC iterations: at most 1,000,000 are accepted.')
   })
 })
