@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ALIAS_CHAIN, readAliasSource} from '../../../src/core/alias-sources.js'
 import {MAX_CHAIN_CERTIFICATES, parseCertificateChain, readCertificateChain} from '../../../src/core/ca/certificates.js'
-import {encodePrivateKey, readInputFile, readPrivateKey} from '../../../src/core/ca/keys.js'
+import {derIterationCounts, encodePrivateKey, parsePrivateKey, readInputFile, readPrivateKey} from '../../../src/core/ca/keys.js'
 import {createPkcs12} from '../../../src/core/ca/pkcs12.js'
 import {readPkcs12} from '../../../src/core/pkcs12-import.js'
 import {openStore} from '../../../src/core/store/index.js'
@@ -92,5 +92,25 @@ describe('PKCS#12: the MAC iteration count is bounded', () => {
     const error = await refusal(readPkcs12(crafted, 'pw', 'slow.p12'), 'INVALID_ARGUMENT')
     expect(Date.now() - started).toBeLessThan(5000)
     expect(error.message).toBe('The PKCS#12 file slow.p12 asks for 2,147,483,647 MAC iterations: at most 1,000,000 are accepted.')
+  })
+})
+
+describe('encrypted keys: the key-derivation iteration count is bounded', () => {
+  it('refuses a PKCS#8 key asking for 2^31-1 PBKDF2 iterations before deriving anything', async () => {
+    const ca = await makeCa('iter-ca')
+    const pem = encodePrivateKey(ca.privateKey, 'pw')
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')
+    expect(derIterationCounts(der)).toEqual([2048])
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')))
+    // EncryptedPrivateKeyInfo > AlgorithmIdentifier (PBES2) > params > keyDerivationFunc (PBKDF2) > params > iterationCount
+    const kdfParams = (((((asn1.value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[])[1].value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[])[1])
+    ;(kdfParams.value as forge.asn1.Asn1[])[1].value = String.fromCharCode(0x7f, 0xff, 0xff, 0xff)
+    const crafted = `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${forge.util.encode64(forge.asn1.toDer(asn1).getBytes(), 64)}\n-----END ENCRYPTED PRIVATE KEY-----\n`
+    const started = Date.now()
+    expect(() => parsePrivateKey(crafted, {file: 'slow.key', password: 'pw'})).toThrow(
+      'The private key in slow.key asks for 2,147,483,647 key-derivation iterations: at most 10,000,000 are accepted.',
+    )
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(parsePrivateKey(pem, {password: 'pw'}).asymmetricKeyType).toBe('ec')
   })
 })
