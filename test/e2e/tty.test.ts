@@ -4,7 +4,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {rmTemp, runCli, tempDir} from '../helpers/cli.js'
 import {openssl, seedStep1, snapshot} from '../helpers/pki.js'
-import {TtySession} from '../helpers/tty.js'
+import {TtySession, ttyUnavailable} from '../helpers/tty.js'
 
 /**
  * Prompts on a real terminal (a tmux pane, test/helpers/tty.ts): what is asked, that secrets
@@ -22,6 +22,9 @@ const tty = (args: string[]) => {
   return session
 }
 const PASSWORD = 's3cret-pass'
+const unavailable = ttyUnavailable()
+if (unavailable) console.warn(`Skipping the terminal tests: ${unavailable}.`)
+const onTerminal = describe.skipIf(unavailable !== undefined)
 
 beforeAll(async () => {
   dir = tempDir()
@@ -41,7 +44,7 @@ afterEach(() => {
 })
 afterAll(() => rmTemp(dir))
 
-describe('passwords of encrypted keys are asked on a terminal, masked (item 12)', () => {
+onTerminal('passwords of encrypted keys are asked on a terminal, masked (item 12)', () => {
   it('aliases add --key-file ENCRYPTED asks for the password, then stores the alias', async () => {
     const s = tty(['aliases', 'add', 'enc', '--keystore', 'ks', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.enc.key'])
     await s.waitFor('Password of my_gateway.enc.key:')
@@ -97,7 +100,7 @@ describe('passwords of encrypted keys are asked on a terminal, masked (item 12)'
   })
 })
 
-describe('the PKCS#12 export password is asked twice (item 15)', () => {
+onTerminal('the PKCS#12 export password is asked twice (item 15)', () => {
   it('a mismatch is said and asked again; the file opens with the password', async () => {
     const s = tty(['certs', 'export', 'my_gateway', '--p12', 'twice.p12'])
     await s.waitFor('PKCS#12 password:')
@@ -137,7 +140,7 @@ describe('the PKCS#12 export password is asked twice (item 15)', () => {
   })
 })
 
-describe('confirmations and interruptions (items 13 and 15)', () => {
+onTerminal('confirmations and interruptions (items 13 and 15)', () => {
   it('"n" at a delete prompt: `Aborted by user.`, exit 1, nothing deleted', async () => {
     expect((await cli(['keystores', 'create', 'keep'])).code).toBe(0)
     expect((await cli(['aliases', 'add', 'a', '--keystore', 'keep', '--cert-file', 'RootCA.pem'])).code).toBe(0)

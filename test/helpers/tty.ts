@@ -4,6 +4,16 @@ import * as path from 'node:path'
 
 import {BIN, cliEnv, tempDir} from './cli.js'
 
+/** Why the terminal tests cannot run here (tmux missing), or undefined when they can. */
+export function ttyUnavailable(): string | undefined {
+  try {
+    execFileSync('tmux', ['-V'], {stdio: 'pipe'})
+    return undefined
+  } catch {
+    return 'tmux is not installed (apt-get install tmux)'
+  }
+}
+
 /**
  * The built CLI on a real terminal: a tmux pane (its own server socket, so nothing is shared
  * with another test or a user's tmux). Keys are sent with `send-keys`, the screen is read with
