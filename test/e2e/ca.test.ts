@@ -103,6 +103,11 @@ describe('ca create / list / describe (built CLI)', () => {
     expect(JSON.parse((await cli(['ca', 'describe', 'RootCA', '--format', 'json'])).stdout).subject).toBe('CN=replaced')
   })
 
+  it('a bad flag value: the message alone on stderr, exit 2 (issue 11, item 13)', async () => {
+    const r = await cli(['ca', 'create', 'X', '--subject', '/CN=x', '--days', '-5'])
+    expect(r).toEqual({code: 2, stdout: '', stderr: 'ERROR: (mtlsctl.ca.create) Invalid --days -5: a certificate must be valid for at least 1 day.\n'})
+  })
+
   it('bad input gets a clear error and writes nothing', async () => {
     fs.writeFileSync(path.join(work, 'empty.txt'), '\n')
     const cases: Array<[string[], number, string]> = [
