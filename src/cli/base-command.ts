@@ -70,6 +70,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       baseFlags: ctor.baseFlags,
       args: ctor.args,
       strict: ctor.strict,
+    }).catch((error: unknown) => {
+      // A refused flag value (value-flags.ts) is a parse that happened: no "did not parse" warning.
+      this.parsed = true
+      throw error
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>

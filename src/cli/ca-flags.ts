@@ -34,14 +34,17 @@ export async function signingCa(flags: SigningFlags, prompter: Prompter): Promis
   const askPassword = passwordAsker(prompter, 'ca-password-file')
   if (flags['ca-cert'] !== undefined) {
     const keyFile = await prompter.require(flags['ca-key'], {flag: 'ca-key', message: 'CA key file:', hint: CA_HINT})
-    return {certFile: flags['ca-cert'], keyFile, password, askPassword}
+    return {certFile: flags['ca-cert'], keyFile, certFlag: 'ca-cert', keyFlag: 'ca-key', password, askPassword}
   }
   const name = await prompter.require(flags.ca, {flag: 'ca', message: 'CA name:', hint: CA_HINT})
   return {name, password, askPassword}
 }
 
 /** The trusted CA (certificate only) the flags name. */
-export async function trustedCa(flags: {ca?: string; 'ca-cert'?: string}, prompter: Prompter): Promise<{caName?: string; caFile?: string}> {
-  if (flags['ca-cert'] !== undefined) return {caFile: flags['ca-cert']}
+export async function trustedCa(
+  flags: {ca?: string; 'ca-cert'?: string},
+  prompter: Prompter,
+): Promise<{caName?: string; caFile?: string; caFlag?: string}> {
+  if (flags['ca-cert'] !== undefined) return {caFile: flags['ca-cert'], caFlag: 'ca-cert'}
   return {caName: await prompter.require(flags.ca, {flag: 'ca', message: 'CA name:', hint: 'Give --ca NAME or --ca-cert FILE.'})}
 }

@@ -1,12 +1,14 @@
 import {isMtlsError} from '../core/errors.js'
+import {describeSystemError} from '../core/input.js'
 import {OperationFailed} from './operation-failed.js'
-import {UsageError} from './usage-error.js'
+import {AbortedByUser} from './prompts.js'
+import {UsageError, unwrapFlagParseMessage} from './usage-error.js'
 
 /** mtlsctl's exit codes (documented in the README). */
 export const ExitCode = {
   /** The command did what was asked. */
   OK: 0,
-  /** The engine refused or failed (any google.rpc status), or an awaited operation failed. */
+  /** The engine refused or failed (any google.rpc status), an awaited operation failed, or the user said no. */
   ERROR: 1,
   /** Wrong or missing command-line input: unknown flag, bad value, a required value not given. */
   USAGE: 2,
@@ -21,18 +23,33 @@ export interface ErrorReport {
   hint?: string
 }
 
+/**
+ * Absolute paths in a message nothing anticipated (`open '/home/u/.mtlsctl/...'`): dropped,
+ * since an INTERNAL error must not carry a file system path.
+ */
+function withoutPaths(message: string): string {
+  return message.replace(/(^|[\s'"(=])\/[^\s'"),]+/g, '$1[path]')
+}
+
 /** Maps anything thrown to what the user sees and the exit code. Never a stack trace. */
 export function reportError(error: unknown): ErrorReport {
   if (isMtlsError(error)) {
-    return {exitCode: ExitCode.ERROR, message: `${error.status}: ${error.message}`, hint: error.hint}
+    // INTERNAL means nothing anticipated it: its message may be a system error's, path and all.
+    const message = error.status === 'INTERNAL' ? withoutPaths(error.message) : error.message
+    return {exitCode: ExitCode.ERROR, message: `${error.status}: ${message}`, hint: error.hint}
   }
   if (error instanceof OperationFailed) {
     return {exitCode: ExitCode.ERROR, message: error.message}
   }
-  if (error instanceof UsageError) {
-    return {exitCode: ExitCode.USAGE, message: error.message, hint: error.hint}
+  if (error instanceof AbortedByUser) {
+    // gcloud: `ERROR: (gcloud.config.configurations.delete) Aborted by user.`, exit 1.
+    return {exitCode: ExitCode.ERROR, message: error.message}
   }
-  const err = error as {name?: string; message?: string; oclif?: {exit?: number}; code?: string}
+  if (error instanceof UsageError) {
+    // A flag's parse function (value-flags.ts) throws it; oclif wraps its message.
+    return {exitCode: ExitCode.USAGE, message: unwrapFlagParseMessage(error.message), hint: error.hint}
+  }
+  const err = error as {name?: string; message?: string; oclif?: {exit?: number}; code?: string; syscall?: string}
   if (err?.name === 'ExitPromptError' || err?.name === 'AbortPromptError') {
     return {exitCode: ExitCode.INTERRUPTED, message: 'Interrupted.'}
   }
@@ -42,8 +59,8 @@ export function reportError(error: unknown): ErrorReport {
     return {exitCode, message: (err.message ?? '').replace(/^Error: /, '')}
   }
   if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
-    // A system error the engine did not anticipate (disk full, permission denied ...).
-    return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${err.message}`}
+    // A system error the engine did not anticipate (disk full, name too long ...): in words.
+    return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${describeSystemError(err)}`}
   }
-  return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${err?.message ?? String(error)}`}
+  return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${withoutPaths(err?.message ?? String(error))}`}
 }

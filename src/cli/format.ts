@@ -72,13 +72,25 @@ export function parseFormat(text: string): FormatSpec {
   return Object.keys(labels).length > 0 ? {kind, fields, labels} : {kind, fields}
 }
 
+/**
+ * A dotted field of a result. Only own data fields are projectable: own enumerable properties
+ * of plain objects and arrays, never a function; `__proto__`, `constructor` or `toString` give
+ * an empty cell, as a field the result does not have.
+ */
 export function pick(record: unknown, field: string): unknown {
   let current: unknown = record
   for (const key of field.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined
+    if (!isPlainContainer(current) || !Object.prototype.propertyIsEnumerable.call(current, key)) return undefined
     current = (current as Record<string, unknown>)[key]
   }
-  return current
+  return typeof current === 'function' ? undefined : current
+}
+
+function isPlainContainer(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false
+  if (Array.isArray(value)) return true
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
 }
 
 function scalar(value: unknown): string {

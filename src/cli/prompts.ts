@@ -16,6 +16,14 @@ export interface Missing {
   hint?: string
 }
 
+/** The user answered no to a confirmation: `Aborted by user.`, exit 1 (as gcloud). */
+export class AbortedByUser extends Error {
+  constructor() {
+    super('Aborted by user.')
+    this.name = 'AbortedByUser'
+  }
+}
+
 export class Prompter {
   constructor(readonly interactive: boolean) {}
 
@@ -37,12 +45,17 @@ export class Prompter {
   }
 
   /**
-   * Asks to go on. Without a terminal, or with --quiet, the default answer is taken, as gcloud
-   * does; `cancelled` is thrown when the user says no.
+   * Asks to go on. Without a terminal, or with --quiet, the default answer (yes) is taken, as
+   * gcloud does; when the user says no, AbortedByUser is thrown (`Aborted by user.`, exit 1),
+   * so a script can tell that nothing was done. Resolves to true otherwise.
    */
-  async confirm(message: string, defaultAnswer = true): Promise<boolean> {
-    if (!this.interactive) return defaultAnswer
+  async confirm(message: string, defaultAnswer = true): Promise<true> {
+    if (!this.interactive) {
+      if (defaultAnswer) return true
+      throw new AbortedByUser()
+    }
     const {confirm} = await import('@inquirer/prompts')
-    return confirm({message, default: defaultAnswer}, {output: process.stderr})
+    if (!(await confirm({message, default: defaultAnswer}, {output: process.stderr}))) throw new AbortedByUser()
+    return true
   }
 }

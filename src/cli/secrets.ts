@@ -1,7 +1,7 @@
-import * as fs from 'node:fs'
-
 import {invalidArgument} from '../core/errors.js'
+import {readInputText} from '../core/input.js'
 import type {Prompter} from './prompts.js'
+import {UsageError} from './usage-error.js'
 
 /**
  * Passwords for keys and PKCS#12 files: read from a file (its first line), or asked for,
@@ -9,14 +9,8 @@ import type {Prompter} from './prompts.js'
  * would show them, and never printed.
  */
 export function readPasswordFile(file: string, flag: string): string {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code
-    throw invalidArgument(`Cannot read the password file ${file} (--${flag}): ${why}.`)
-  }
+  // input.ts's `password` limit (4 KiB), checked before a byte is read: /dev/zero is refused unread.
+  const text = readInputText(file, {what: 'password', kind: 'password', flag})
   const first = text.split(/\r?\n/, 1)[0]
   if (first === '') throw invalidArgument(`The password file ${file} (--${flag}) is empty: its first line is the password.`)
   return first
@@ -36,6 +30,27 @@ export async function requirePassword(prompter: Prompter, file: string | undefin
     secret: true,
     hint: `Give --${flag} FILE (the password on its first line).`,
   })
+}
+
+/** How many times a new password may be mistyped on a terminal before giving up. */
+const NEW_PASSWORD_ATTEMPTS = 3
+
+/**
+ * A password that protects something new (a PKCS#12 file): from --FLAG's file, else asked
+ * twice on a terminal (a typo would lock the file for ever), else exit 2 naming --FLAG.
+ */
+export async function requireNewPassword(prompter: Prompter, file: string | undefined, flag: string, message: string): Promise<string> {
+  if (file !== undefined) return readPasswordFile(file, flag)
+  const hint = `Give --${flag} FILE (the password on its first line).`
+  for (let attempt = 1; ; attempt++) {
+    const password = await prompter.require(undefined, {flag, message, secret: true, hint})
+    const again = await prompter.ask('Confirm the password:', true)
+    if (again === password) return password
+    if (attempt === NEW_PASSWORD_ATTEMPTS) {
+      throw new UsageError(`The passwords did not match (${NEW_PASSWORD_ATTEMPTS} attempts).`, hint)
+    }
+    process.stderr.write('The passwords do not match: try again.\n')
+  }
 }
 
 /**

@@ -1,8 +1,17 @@
 import type * as crypto from 'node:crypto'
 
 import {loadCa, type CaSelection} from './ca/issuance.js'
-import {createSelfSignedCertificate, issueCertificate, parseCertificateChain, checkDays, checkUsage, type Certificate} from './ca/certificates.js'
-import {newKey, parsePrivateKey, checkKeyType} from './ca/keys.js'
+import {
+  createSelfSignedCertificate,
+  issueCertificate,
+  parseCertificateChain,
+  checkDays,
+  checkUsage,
+  type Certificate,
+  type ChainOptions,
+  MAX_CHAIN_CERTIFICATES,
+} from './ca/certificates.js'
+import {isEncryptedPrivateKey, newKey, parsePrivateKey, checkKeyType} from './ca/keys.js'
 import {parseSans, parseSubject} from './ca/subject.js'
 import {invalidArgument} from './errors.js'
 import type {Store} from './store/index.js'
@@ -12,7 +21,16 @@ import type {Store} from './store/index.js'
  * "issue it from the local CA". Each turns into a parsed chain and an optional key.
  */
 export type AliasSource =
-  | {format: 'keycertfile'; cert: Buffer; certFile: string; key?: Buffer; keyFile?: string; password?: string}
+  | {
+      format: 'keycertfile'
+      cert: Buffer
+      certFile: string
+      key?: Buffer
+      keyFile?: string
+      password?: string
+      /** Called only when the key is encrypted and no password was given (a terminal prompt). */
+      askPassword?: (keyFile: string) => Promise<string>
+    }
   | {format: 'pkcs12'; data: Buffer; file: string; password: string}
   | {format: 'selfsignedcert'; subject: string; sans?: string[]; days?: number; keySize?: number}
   | {format: 'ca'; ca: CaSelection; subject: string; sans?: string[]; usage?: string; days?: number; keyType?: string}
@@ -27,17 +45,28 @@ export interface AliasMaterial {
 
 const KEY_IN_PEM = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/
 
+/** What an alias's chain may be: at most the runtime's length, each certificate once. */
+export const ALIAS_CHAIN: ChainOptions = {maxCertificates: MAX_CHAIN_CERTIFICATES, distinct: true}
+
+async function keyPassword(pem: Buffer, file: string, password: string | undefined, ask?: (file: string) => Promise<string>) {
+  if ((password === undefined || password === '') && ask && isEncryptedPrivateKey(pem)) return ask(file)
+  return password
+}
+
 export async function readAliasSource(store: Store, source: AliasSource): Promise<AliasMaterial> {
   switch (source.format) {
     case 'keycertfile': {
-      const chain = await parseCertificateChain(source.cert, source.certFile)
+      const chain = await parseCertificateChain(source.cert, source.certFile, ALIAS_CHAIN)
       // A single PEM holding the key and the certificate(s) is accepted (apigeecli issue 128).
       if (source.key !== undefined) {
-        const key = parsePrivateKey(source.key, {file: source.keyFile, password: source.password})
+        const keyFile = source.keyFile ?? 'the key'
+        const password = await keyPassword(source.key, keyFile, source.password, source.askPassword)
+        const key = parsePrivateKey(source.key, {file: source.keyFile, password})
         return {chain, key, certWhere: source.certFile, keyWhere: source.keyFile}
       }
       if (KEY_IN_PEM.test(source.cert.toString('latin1'))) {
-        const key = parsePrivateKey(source.cert, {file: source.certFile, password: source.password})
+        const password = await keyPassword(source.cert, source.certFile, source.password, source.askPassword)
+        const key = parsePrivateKey(source.cert, {file: source.certFile, password})
         return {chain, key, certWhere: source.certFile, keyWhere: source.certFile}
       }
       return {chain, certWhere: source.certFile}
@@ -45,7 +74,7 @@ export async function readAliasSource(store: Store, source: AliasSource): Promis
     case 'pkcs12': {
       const {readPkcs12} = await import('./pkcs12-import.js')
       const {certs, key} = await readPkcs12(source.data, source.password, source.file)
-      const chain = await parseCertificateChain(certs.join(''), source.file)
+      const chain = await parseCertificateChain(certs.join(''), source.file, ALIAS_CHAIN)
       return {chain, key: parsePrivateKey(key, {file: source.file}), certWhere: source.file, keyWhere: source.file}
     }
     case 'selfsignedcert': {

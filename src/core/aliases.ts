@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto'
 
-import {readAliasSource, type AliasMaterial, type AliasSource} from './alias-sources.js'
+import {ALIAS_CHAIN, readAliasSource, type AliasMaterial, type AliasSource} from './alias-sources.js'
 import {parseCertificateChain, type Certificate} from './ca/certificates.js'
 import {createCsr} from './ca/csr.js'
 import {certInfo, validity, validityAt, type CertInfo} from './ca/info.js'
@@ -184,7 +184,7 @@ export async function updateAliasCertificate(
   const doc = await getDoc(store, org, env, ks, alias)
   if (environment.apiProxyType === 'CONFIGURABLE') throw failedPrecondition(ALIAS_UPDATE_DISABLED)
   const name = aliasName(org, env, ks, alias)
-  const chain = await parseCertificateChain(cert.data, cert.file)
+  const chain = await parseCertificateChain(cert.data, cert.file, ALIAS_CHAIN)
   const key = doc.type === 'KEY_CERT' ? parsePrivateKey((await store.getBlob(name, KEY_BLOB)) ?? '', {file: `the key of ${name}`}) : undefined
   const checked = checkMaterial({chain, key, certWhere: cert.file, keyWhere: `the stored key of ${name}`}, options.ignoreExpiryValidation ?? false)
   const updated: AliasDoc = {...doc, certsInfo: {certInfo: await Promise.all(checked.map((c) => certInfo(c)))}}

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {invalidArgument} from './errors.js'
+import {readInputText} from './input.js'
 
 /**
  * Configuration properties, gcloud style. A value comes from, in order: a command-line flag
@@ -63,12 +64,9 @@ export class Config {
   /** Values set in the config file only. */
   read(): Partial<Record<Property, string>> {
     if (this.values) return this.values
-    let text: string
-    try {
-      text = fs.readFileSync(this.file, 'utf8')
-    } catch {
-      return (this.values = {})
-    }
+    // No config file yet: no values. Otherwise it is read within the document limit, as any input.
+    if (!fs.existsSync(this.file)) return (this.values = {})
+    const text = readInputText(this.file, {what: 'config', kind: 'document'})
     try {
       const parsed = JSON.parse(text) as Record<string, unknown>
       const values: Partial<Record<Property, string>> = {}

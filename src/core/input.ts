@@ -55,7 +55,7 @@ export interface ReadInputOptions {
   flag?: string
 }
 
-function errnoWords(code: string | undefined): string {
+function errnoWords(code: string | undefined, fallback = `it cannot be read (${code ?? 'unknown error'})`): string {
   switch (code) {
     case 'ENOENT':
       return 'no such file'
@@ -70,9 +70,38 @@ function errnoWords(code: string | undefined): string {
       return 'too many symbolic links'
     case 'ENAMETOOLONG':
       return 'its name is too long'
+    case 'ENOSPC':
+      return 'no space is left on the disk'
+    case 'EROFS':
+      return 'the file system is read-only'
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many files are open'
+    case 'EEXIST':
+      return 'it already exists'
+    case 'ENOTEMPTY':
+      return 'a folder is not empty'
+    case 'EBUSY':
+      return 'it is busy'
+    case 'EIO':
+      return 'an input/output error occurred'
+    case 'EDQUOT':
+      return 'the disk quota is exceeded'
+    case 'ENXIO':
+      return 'it is a socket or a device that cannot be opened as a file'
     default:
-      return `it cannot be read (${code ?? 'unknown error'})`
+      return fallback
   }
+}
+
+/**
+ * A system error (an errno code nothing anticipated: a full disk, a name too long) in words,
+ * for the CLI's INTERNAL message: the same words as readInput's, and never the path Node puts
+ * in its message (an absolute path into the state folder tells the user nothing and leaks it).
+ */
+export function describeSystemError(error: {code?: string; syscall?: string}): string {
+  const operation = error.syscall ? ` (${error.syscall})` : ''
+  return `A file system operation failed${operation}: ${errnoWords(error.code, `system error ${error.code ?? 'unknown'}`)}.`
 }
 
 /** `the certificate file F (--cert-file)`: how messages name an input. */

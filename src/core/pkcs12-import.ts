@@ -7,11 +7,39 @@ import {invalidArgument} from './errors.js'
  * (leaf first) and the private key, as PEM. A wrong password or a damaged file is
  * INVALID_ARGUMENT naming the file.
  */
+/**
+ * The most MAC iterations a PKCS#12 file may ask for. Tools write 1 to 10,000 (openssl 2048,
+ * Java 10,000); the count is the file's to choose and forge runs it in JavaScript, so a crafted
+ * file asking for 2^31 would keep the process busy for hours.
+ */
+export const MAX_PKCS12_MAC_ITERATIONS = 1_000_000
+
+/** The MAC iteration count a PFX asks for (PFX.macData.iterations), when it has one. */
+function macIterations(asn1: forgeTypes.asn1.Asn1): number | undefined {
+  const macData = Array.isArray(asn1.value) ? asn1.value[2] : undefined
+  const iterations = macData && Array.isArray(macData.value) ? macData.value[2] : undefined
+  if (!iterations || typeof iterations.value !== 'string') return undefined
+  const bytes = Buffer.from(iterations.value, 'binary')
+  return bytes.length > 6 ? Number.MAX_SAFE_INTEGER : bytes.reduce((n, b) => n * 256 + b, 0)
+}
+
 export async function readPkcs12(data: Buffer, password: string, file: string): Promise<{certs: string[]; key: string}> {
   const forge = (await import('node-forge')).default
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>
+  let asn1: forgeTypes.asn1.Asn1
   try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary')))
+    asn1 = forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary')))
+  } catch {
+    throw invalidArgument(`Cannot open the PKCS#12 file ${file}: not a valid PKCS#12 file.`)
+  }
+  const iterations = macIterations(asn1)
+  if (iterations !== undefined && iterations > MAX_PKCS12_MAC_ITERATIONS) {
+    throw invalidArgument(
+      `The PKCS#12 file ${file} asks for ${iterations > 1e12 ? 'more than a trillion' : iterations.toLocaleString('en-US')} MAC iterations: at most ${MAX_PKCS12_MAC_ITERATIONS.toLocaleString('en-US')} are accepted.`,
+      'Export it again with the default iteration count (openssl pkcs12 -export, keytool).',
+    )
+  }
+  try {
     p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password)
   } catch (error) {
     const why = /MAC|password|Invalid/i.test((error as Error).message) ? 'wrong password, or not a PKCS#12 file' : 'not a valid PKCS#12 file'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseFormat, render} from '../../src/cli/format.js'
+import {parseFormat, pick, render} from '../../src/cli/format.js'
 import {UsageError} from '../../src/cli/usage-error.js'
 
 const rows = [
@@ -31,5 +31,13 @@ describe('--format', () => {
   it('json and yaml print the whole result', async () => {
     expect(JSON.parse(await render(rows[0], parseFormat('json')))).toEqual(rows[0])
     expect(await render(rows[0], parseFormat('yaml'))).toBe('done: true\nmetadata:\n  state: FINISHED\nname: a\ntags:\n- x\n- y\n')
+  })
+
+  it('projects only own data fields, never a function or what an object inherits', async () => {
+    const row = {name: 'a', list: ['x'], nested: {k: 'v'}, fn: () => 'code'}
+    expect(await render(row, parseFormat('value(__proto__.toString,constructor,toString,hasOwnProperty,fn,list.length,list.0,nested.k)'))).toBe('\t\t\t\t\t\tx\tv\n')
+    expect(await render([row], parseFormat('table(__proto__,name)'))).toBe('__PROTO__  NAME\n           a\n')
+    expect(pick(Object.create({inherited: 'no'}), 'inherited')).toBeUndefined()
+    expect(pick(new Date(0), 'getTime')).toBeUndefined()
   })
 })

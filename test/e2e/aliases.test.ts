@@ -107,7 +107,7 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
       [['--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--key-password-file', 'wrong.txt'], 1, 'INVALID_ARGUMENT: Wrong password for the private key in gateway.enc.key.'],
       [['--cert-file', 'broken.pem'], 1, 'INVALID_ARGUMENT: broken.pem holds a malformed PEM CERTIFICATE block (bad base64).'],
       [['--cert-file', 'my_gateway.key'], 1, 'INVALID_ARGUMENT: my_gateway.key holds no PEM certificate ("-----BEGIN CERTIFICATE-----").'],
-      [['--cert-file', 'missing.pem'], 1, 'INVALID_ARGUMENT: Cannot read the certificate file missing.pem: no such file.'],
+      [['--cert-file', 'missing.pem'], 1, 'INVALID_ARGUMENT: Cannot read the certificate file missing.pem (--cert-file): no such file.'],
       [['--cert-file', 'expired.pem', '--key-file', 'expired.key'], 1, 'INVALID_ARGUMENT: Certificate has expired: the certificate in expired.pem expired on'],
       [['--cert-file', 'future.pem'], 1, 'INVALID_ARGUMENT: Certificate is not yet valid: the certificate in future.pem is valid from'],
       [['--cert-file', 'reversed.pem'], 1, 'INVALID_ARGUMENT: The certificate chain in reversed.pem is out of order: certificate 2 did not issue certificate 1.'],
@@ -139,6 +139,60 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
 
     const ignored = await cli(['aliases', 'add', 'expired', '--keystore', 'mtls_truststore', '--cert-file', 'expired.pem', '--ignore-expiry-validation', '--format', 'value(certsInfo.certInfo.0.isValid)'])
     expect(ignored).toMatchObject({code: 0, stdout: 'No\n'})
+  })
+
+  it('input files are read within their limit, and a chain is at most 10 distinct certificates (issue 11, item 4)', async () => {
+    const root = fs.readFileSync(path.join(dir, 'RootCA.pem'), 'utf8')
+    fs.writeFileSync(path.join(dir, 'big.pem'), root.repeat(Math.ceil((2 * 1024 * 1024) / root.length))) // ~2 MB of PEM
+    fs.writeFileSync(path.join(dir, 'long-password.txt'), 'x'.repeat(4 * 1024 + 1))
+    fs.writeFileSync(path.join(dir, 'eleven.pem'), root.repeat(11))
+    fs.writeFileSync(path.join(dir, 'twice.pem'), fs.readFileSync(path.join(dir, 'chain.pem'), 'utf8') + root)
+    const before = snapshot(home)
+    const special = 'it is not a regular file (a device, socket or other special file).'
+    const cases: Array<[string[], number, string]> = [
+      [['--cert-file', '/dev/zero'], 1, `INVALID_ARGUMENT: Cannot read the certificate file /dev/zero (--cert-file): ${special}\n`],
+      [['--cert-file', 'my_gateway.pem', '--key-file', '/dev/zero'], 1, `INVALID_ARGUMENT: Cannot read the key file /dev/zero (--key-file): ${special}\n`],
+      [['--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--key-password-file', '/dev/zero'], 1, `INVALID_ARGUMENT: Cannot read the password file /dev/zero (--key-password-file): ${special}\n`],
+      [['--p12-file', '/dev/zero', '--p12-password-file', 'password.txt'], 1, `INVALID_ARGUMENT: Cannot read the PKCS#12 file /dev/zero (--p12-file): ${special}\n`],
+      [['--p12-file', 'gateway.p12', '--p12-password-file', '/dev/zero'], 1, `INVALID_ARGUMENT: Cannot read the password file /dev/zero (--p12-password-file): ${special}\n`],
+      [['--cert-file', 'big.pem'], 1, 'INVALID_ARGUMENT: The certificate file big.pem (--cert-file) is larger than the 1 MiB limit for a certificate file.\nCheck that big.pem is the file you meant.\n'],
+      [['--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--key-password-file', 'long-password.txt'], 1, 'INVALID_ARGUMENT: The password file long-password.txt (--key-password-file) is larger than the 4 KiB limit for a password file.\n'],
+      [['--cert-file', 'eleven.pem'], 1, "INVALID_ARGUMENT: eleven.pem holds 11 certificates: a certificate chain holds at most 10 (the leaf, then each issuer once).\nKeep the leaf and the CAs that issued it; Apigee's runtime refuses a longer chain.\n"],
+      [['--cert-file', 'twice.pem', '--key-file', 'my_gateway.key'], 1, "INVALID_ARGUMENT: The certificate chain in twice.pem holds the same certificate twice: certificate 3 repeats certificate 2.\n"],
+    ]
+    for (const [args, code, message] of cases) {
+      const r = await cli(['aliases', 'add', 'new_alias', '--keystore', 'mtls_keystore', ...args])
+      expect(r.code, args.join(' ')).toBe(code)
+      expect(r.stderr, args.join(' ')).toContain(`ERROR: (mtlsctl.aliases.add) ${message}`)
+      expect(r.stdout).toBe('')
+    }
+    // The root given twice (it issues itself, so the order check alone let it through) is refused.
+    const rootTwice = await cli(['aliases', 'add', 'new_alias', '--keystore', 'mtls_truststore', '--cert-file', 'twice.pem'])
+    expect(rootTwice.stderr).toContain('holds the same certificate twice: certificate 3 repeats certificate 2.')
+    expect(snapshot(home)).toEqual(before)
+    // A chain within the limits is still stored.
+    const ok = await cli(['aliases', 'add', 'chain', '--keystore', 'mtls_keystore', '--cert-file', 'chain.pem', '--key-file', 'my_gateway.key'])
+    expect(ok.code).toBe(0)
+  })
+
+  it('an encrypted key without --key-password-file: exit 2 naming the flag when there is no terminal (issue 11, item 12)', async () => {
+    const before = snapshot(home)
+    for (const args of [
+      ['--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key'],
+      ['--cert-file', 'my_gateway.pem', '--key-file', 'gateway.enc.key', '--quiet'],
+    ]) {
+      const r = await cli(['aliases', 'add', 'enc', '--keystore', 'mtls_keystore', ...args])
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr).toBe(
+        "Using Apigee organization 'myorg'\nERROR: (mtlsctl.aliases.add) Missing required flag --key-password-file.\ngateway.enc.key is encrypted: give --key-password-file FILE (the password on its first line).\n",
+      )
+    }
+    const p12 = await cli(['aliases', 'add', 'p12', '--keystore', 'mtls_keystore', '--p12-file', 'gateway.p12'])
+    expect(p12.code).toBe(2)
+    expect(p12.stderr).toBe(
+      "Using Apigee organization 'myorg'\nERROR: (mtlsctl.aliases.add) Missing required flag --p12-password-file.\nGive --p12-password-file FILE (the password on its first line).\n",
+    )
+    expect(snapshot(home)).toEqual(before)
   })
 
   it('configurable environments refuse alias and reference updates with Apigee\'s exact texts', async () => {

@@ -103,13 +103,20 @@ describe('ca create / list / describe (built CLI)', () => {
     expect(JSON.parse((await cli(['ca', 'describe', 'RootCA', '--format', 'json'])).stdout).subject).toBe('CN=replaced')
   })
 
+  it('a bad flag value: the message alone on stderr, exit 2 (issue 11, item 13)', async () => {
+    const r = await cli(['ca', 'create', 'X', '--subject', '/CN=x', '--days', '-5'])
+    expect(r).toEqual({code: 2, stdout: '', stderr: 'ERROR: (mtlsctl.ca.create) Invalid --days -5: a certificate must be valid for at least 1 day.\n'})
+  })
+
   it('bad input gets a clear error and writes nothing', async () => {
     fs.writeFileSync(path.join(work, 'empty.txt'), '\n')
     const cases: Array<[string[], number, string]> = [
-      [['ca', 'create', 'X', '--subject', 'CN=x'], 1, 'INVALID_ARGUMENT: Invalid subject "CN=x": it must start with "/" and hold at least one TYPE=value.'],
-      [['ca', 'create', 'X', '--subject', '/CN=x/BOGUS=1'], 1, 'INVALID_ARGUMENT: Invalid subject "/CN=x/BOGUS=1": unknown attribute "BOGUS".'],
-      [['ca', 'create', 'X', '--subject', '/CN=x', '--days', '0'], 1, 'INVALID_ARGUMENT: Invalid --days 0: a certificate must be valid for at least 1 day.'],
-      [['ca', 'create', 'X', '--subject', '/CN=x', '--path-len', '-1'], 1, 'INVALID_ARGUMENT: Invalid --path-len -1: use 0 or more.'],
+      // A bad flag value is a usage error (exit 2), with the engine's message (issue 11, item 13).
+      [['ca', 'create', 'X', '--subject', 'CN=x'], 2, 'ERROR: (mtlsctl.ca.create) Invalid subject "CN=x": it must start with "/" and hold at least one TYPE=value.\n'],
+      [['ca', 'create', 'X', '--subject', '/CN=x/BOGUS=1'], 2, 'ERROR: (mtlsctl.ca.create) Invalid subject "/CN=x/BOGUS=1": unknown attribute "BOGUS".'],
+      [['ca', 'create', 'X', '--subject', '/CN=x', '--days', '0'], 2, 'ERROR: (mtlsctl.ca.create) Invalid --days 0: a certificate must be valid for at least 1 day.\n'],
+      [['ca', 'create', 'X', '--subject', '/CN=x', '--days', '-5'], 2, 'ERROR: (mtlsctl.ca.create) Invalid --days -5: a certificate must be valid for at least 1 day.\n'],
+      [['ca', 'create', 'X', '--subject', '/CN=x', '--path-len', '-1'], 2, 'ERROR: (mtlsctl.ca.create) Invalid --path-len "-1": use a whole number, 0 or more.\n'],
       [['ca', 'create', '../x', '--subject', '/CN=x'], 1, 'INVALID_ARGUMENT: Invalid ca name "../x"'],
       [['ca', 'create', 'X', '--subject', '/CN=x', '--key-password-file', 'nope.txt'], 1, 'INVALID_ARGUMENT: Cannot read the password file nope.txt (--key-password-file): no such file.'],
       [['ca', 'create', 'X', '--subject', '/CN=x', '--key-password-file', 'empty.txt'], 1, 'INVALID_ARGUMENT: The password file empty.txt (--key-password-file) is empty'],

@@ -290,17 +290,24 @@ describe('bad input: a clear error, the exit code, and nothing written', () => {
 
     const create = (...extra: string[]) => ['certs', 'create', 'new', '--subject', '/CN=new', ...extra]
     const cases: Array<[string[], number, string]> = [
-      [create('--ca', 'RootCA', '--san', 'DNS:ok.example.com,bogus'), 1, 'INVALID_ARGUMENT: Invalid SAN "bogus": the type must be DNS, IP, EMAIL or URI.'],
-      [create('--ca', 'RootCA', '--san', 'IP:999.1.1.1'), 1, 'INVALID_ARGUMENT: Invalid SAN "IP:999.1.1.1": not an IPv4 or IPv6 address.'],
-      [['certs', 'create', 'new', '--ca', 'RootCA', '--subject', '/CN=new/=x'], 1, 'INVALID_ARGUMENT: Invalid subject "/CN=new/=x": "=x" is not TYPE=value.'],
-      [create('--ca', 'RootCA', '--days', '0'), 1, 'INVALID_ARGUMENT: Invalid --days 0: a certificate must be valid for at least 1 day.'],
-      [create('--ca', 'RootCA', '--serial', 'zz'), 1, 'INVALID_ARGUMENT: Invalid serial "zz": use hexadecimal digits'],
+      // A bad flag value is a usage error (exit 2), with the engine's message (issue 11, item 13).
+      [create('--ca', 'RootCA', '--san', 'DNS:ok.example.com,bogus'), 2, 'ERROR: (mtlsctl.certs.create) Invalid SAN "bogus": the type must be DNS, IP, EMAIL or URI.\n'],
+      [create('--ca', 'RootCA', '--san', 'FOO:bar'), 2, 'ERROR: (mtlsctl.certs.create) Invalid SAN "FOO:bar": the type must be DNS, IP, EMAIL or URI.\n'],
+      [create('--ca', 'RootCA', '--san', 'IP:999.1.1.1'), 2, 'ERROR: (mtlsctl.certs.create) Invalid SAN "IP:999.1.1.1": not an IPv4 or IPv6 address.\n'],
+      [['certs', 'create', 'new', '--ca', 'RootCA', '--subject', '/CN=new/=x'], 2, 'ERROR: (mtlsctl.certs.create) Invalid subject "/CN=new/=x": "=x" is not TYPE=value.\n'],
+      [['certs', 'create', 'new', '--ca', 'RootCA', '--subject', 'CN=x'], 2, 'ERROR: (mtlsctl.certs.create) Invalid subject "CN=x": it must start with "/" and hold at least one TYPE=value.\n'],
+      [create('--ca', 'RootCA', '--days', '0'), 2, 'ERROR: (mtlsctl.certs.create) Invalid --days 0: a certificate must be valid for at least 1 day.\n'],
+      [create('--ca', 'RootCA', '--days', '-5'), 2, 'ERROR: (mtlsctl.certs.create) Invalid --days -5: a certificate must be valid for at least 1 day.\n'],
+      [create('--ca', 'RootCA', '--days', 'ten'), 2, 'ERROR: (mtlsctl.certs.create) Invalid --days "ten": give a whole number of days.\n'],
+      [create('--ca', 'RootCA', '--serial', 'zz'), 2, 'ERROR: (mtlsctl.certs.create) Invalid serial "zz": use hexadecimal digits, e.g. 01 or 5f:3a:9c.\n'],
       [create('--ca', 'NoSuchCA'), 1, 'NOT_FOUND: CA "NoSuchCA" not found.'],
       [create('--ca-cert', 'garbage.pem', '--ca-key', 'RootCA.key'), 1, 'INVALID_ARGUMENT: garbage.pem holds a malformed PEM CERTIFICATE block (bad base64).'],
       [create('--ca-cert', 'text.pem', '--ca-key', 'RootCA.key'), 1, 'INVALID_ARGUMENT: text.pem holds no PEM certificate ("-----BEGIN CERTIFICATE-----").'],
       [create('--ca-cert', 'RootCA.pem', '--ca-key', 'text.pem'), 1, 'INVALID_ARGUMENT: text.pem holds no PEM private key'],
       [create('--ca-cert', 'RootCA.pem', '--ca-key', 'gw.key'), 1, 'INVALID_ARGUMENT: The CA key gw.key does not match the CA certificate RootCA.pem (key values mismatch).'],
-      [create('--ca-cert', 'missing.pem', '--ca-key', 'RootCA.key'), 1, 'INVALID_ARGUMENT: Cannot read the certificate file missing.pem: no such file.'],
+      [create('--ca-cert', 'missing.pem', '--ca-key', 'RootCA.key'), 1, 'INVALID_ARGUMENT: Cannot read the certificate file missing.pem (--ca-cert): no such file.'],
+      [create('--ca-cert', '/dev/zero', '--ca-key', 'RootCA.key'), 1, 'ERROR: (mtlsctl.certs.create) INVALID_ARGUMENT: Cannot read the certificate file /dev/zero (--ca-cert): it is not a regular file (a device, socket or other special file).\n'],
+      [create('--ca-cert', 'RootCA.pem', '--ca-key', '/dev/zero'), 1, 'ERROR: (mtlsctl.certs.create) INVALID_ARGUMENT: Cannot read the key file /dev/zero (--ca-key): it is not a regular file (a device, socket or other special file).\n'],
       [create('--ca-cert', 'gw.pem', '--ca-key', 'gw.key'), 1, 'INVALID_ARGUMENT: gw.pem is not a CA certificate (basicConstraints CA:FALSE): it cannot sign certificates.'],
       [create('--ca-cert', 'expired-ca.pem', '--ca-key', 'expired-ca.key'), 1, 'FAILED_PRECONDITION: The CA certificate expired-ca.pem (CN=expired-ca) has expired: it was valid until '],
       [create('--ca-cert', 'future-ca.pem', '--ca-key', 'future-ca.key'), 1, 'FAILED_PRECONDITION: The CA certificate future-ca.pem is not valid yet'],
@@ -310,7 +317,10 @@ describe('bad input: a clear error, the exit code, and nothing written', () => {
       [['certs', 'create', 'gw', '--ca', 'RootCA', '--subject', '/CN=gw'], 1, `ALREADY_EXISTS: ${path.join(dir, 'gw.key')} already exists.`],
       [['certs', 'sign', 'tampered.csr', '--ca', 'RootCA', '--out', 'new.pem'], 1, 'INVALID_ARGUMENT: The signature of the certificate request tampered.csr does not verify: it was altered or not signed by its own key.'],
       [['certs', 'sign', 'gw.pem', '--ca', 'RootCA', '--out', 'new.pem'], 1, 'INVALID_ARGUMENT: gw.pem holds no PEM certificate request'],
-      [['certs', 'sign', 'gw.csr', '--ca', 'RootCA', '--out', 'new.pem', '--days', '0'], 1, 'INVALID_ARGUMENT: Invalid --days 0'],
+      [['certs', 'sign', 'gw.csr', '--ca', 'RootCA', '--out', 'new.pem', '--days', '0'], 2, 'ERROR: (mtlsctl.certs.sign) Invalid --days 0: a certificate must be valid for at least 1 day.\n'],
+      [['certs', 'sign', '/dev/zero', '--ca', 'RootCA', '--out', 'new.pem'], 1, 'ERROR: (mtlsctl.certs.sign) INVALID_ARGUMENT: Cannot read the certificate request file /dev/zero: it is not a regular file (a device, socket or other special file).\n'],
+      [['certs', 'verify', 'gw.pem', '--ca', 'RootCA', '--key', '/dev/zero'], 1, 'ERROR: (mtlsctl.certs.verify) INVALID_ARGUMENT: Cannot read the key file /dev/zero (--key): it is not a regular file (a device, socket or other special file).\n'],
+      [['certs', 'export', 'gw', '--p12', 'new.p12', '--password-file', '/dev/zero'], 1, 'ERROR: (mtlsctl.certs.export) INVALID_ARGUMENT: Cannot read the password file /dev/zero (--password-file): it is not a regular file (a device, socket or other special file).\n'],
       [['certs', 'sign', 'gw.csr', '--ca-cert', 'gw.pem', '--ca-key', 'gw.key', '--out', 'new.pem'], 1, 'is not a CA certificate'],
       [['certs', 'sign', 'gw.csr', '--ca', 'RootCA', '--out', 'gw.pem'], 1, 'ALREADY_EXISTS: gw.pem already exists.'],
       [['certs', 'describe', 'garbage.pem'], 1, 'INVALID_ARGUMENT: garbage.pem holds a malformed PEM CERTIFICATE block (bad base64).'],
@@ -325,5 +335,5 @@ describe('bad input: a clear error, the exit code, and nothing written', () => {
       noKeyMaterial(r)
       expect(snapshot(root), args.join(' ')).toEqual(before)
     }
-  })
+  }, 180_000)
 })

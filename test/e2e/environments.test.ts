@@ -35,6 +35,16 @@ describe('environments (built CLI)', () => {
     expect(r.stdout).toBe('PROGRAMMABLE\tPROXY\n')
   })
 
+  it('--format projects only own data fields: __proto__, constructor, toString give empty cells (issue 11, item 15)', async () => {
+    await runCli(['environments', 'create', 'dev', '--organization', 'acme'], {home})
+    const table = await runCli(['environments', 'list', '--organization', 'acme', '--format', 'table(__proto__.toString,constructor,name,name.length)'], {home})
+    expect(table).toMatchObject({code: 0, stdout: 'TO_STRING  CONSTRUCTOR  NAME  LENGTH\n                        dev\n'})
+    const value = await runCli(['environments', 'describe', 'dev', '--organization', 'acme', '--format', 'value(toString,__proto__,name,hasOwnProperty)'], {home})
+    expect(value).toMatchObject({code: 0, stdout: '\t\tdev\t\n'})
+    const csv = await runCli(['environments', 'list', '--organization', 'acme', '--format', 'csv(name,constructor.name,__proto__.constructor)'], {home})
+    expect(csv).toMatchObject({code: 0, stdout: 'name,constructor.name,__proto__.constructor\ndev,,\n'})
+  })
+
   it('renders every --format on list and describe', async () => {
     await runCli(['environments', 'create', 'dev', '--organization', 'acme'], {home})
     await runCli(['environments', 'create', 'prod', '--organization', 'acme'], {home})

@@ -8,6 +8,7 @@ import type {AliasSource} from '../../core/alias-sources.js'
 import {addAlias} from '../../core/aliases.js'
 import {readInputFile} from '../../core/ca/keys.js'
 import {optionalPassword, passwordAsker, requirePassword} from '../../cli/secrets.js'
+import {choiceIntegerFlag, daysFlag, sanFlag, subjectFlag} from '../../cli/value-flags.js'
 
 export default class AliasesAdd extends BaseCommand<typeof AliasesAdd> {
   static summary = 'Add an alias to a keystore: key and certificate, certificate only (truststore), PKCS#12, self-signed, or issued by the local CA.'
@@ -37,11 +38,11 @@ The certificate must parse, the key must open and match it, and it must be valid
     'self-signed': Flags.boolean({description: 'Generate a self-signed certificate and key.'}),
     ca: Flags.string({description: 'Issue the certificate from this registered local CA.', helpValue: 'CA'}),
     'ca-password-file': Flags.string({description: 'File whose first line is the CA key password.', helpValue: 'FILE'}),
-    subject: Flags.string({description: "Subject for --self-signed or --ca, e.g. '/CN=gateway'.", helpValue: 'DN'}),
-    san: Flags.string({description: 'Subject alternative names: DNS:a,IP:1.2.3.4 (repeatable).', multiple: true, helpValue: 'SAN'}),
+    subject: subjectFlag({description: "Subject for --self-signed or --ca, e.g. '/CN=gateway'."}),
+    san: sanFlag({description: 'Subject alternative names: DNS:a,IP:1.2.3.4 (repeatable).'}),
     usage: Flags.string({description: 'Extended key usage for --ca.', options: ['client', 'server', 'both'], default: 'client'}),
-    days: Flags.integer({description: 'Validity in days for --self-signed or --ca.', default: 365}),
-    'key-size': Flags.integer({description: 'RSA key size for --self-signed.', default: 2048}),
+    days: daysFlag({description: 'Validity in days for --self-signed or --ca.', default: 365}),
+    'key-size': choiceIntegerFlag({name: 'key-size', description: 'RSA key size for --self-signed.', allowed: [2048, 3072, 4096], default: 2048}),
     'ignore-expiry-validation': Flags.boolean({description: 'Store an expired or not-yet-valid certificate anyway.'}),
   }
 
@@ -66,17 +67,23 @@ The certificate must parse, the key must open and match it, and it must be valid
       )
     }
     if (f['cert-file']) {
+      // Every file is read within its limit before anything is asked or parsed.
+      const cert = readInputFile(f['cert-file'], 'certificate', 'cert-file')
+      const key = f['key-file'] ? readInputFile(f['key-file'], 'key', 'key-file') : undefined
       return {
         format: 'keycertfile',
-        cert: readInputFile(f['cert-file'], 'certificate'),
+        cert,
         certFile: f['cert-file'],
-        ...(f['key-file'] ? {key: readInputFile(f['key-file'], 'key'), keyFile: f['key-file']} : {}),
+        ...(key ? {key, keyFile: f['key-file']} : {}),
         password: optionalPassword(f['key-password-file'], 'key-password-file'),
+        // An encrypted key without --key-password-file: asked on a terminal, else exit 2 naming the flag.
+        askPassword: passwordAsker(this.prompter, 'key-password-file'),
       }
     }
     if (f['p12-file']) {
+      const data = readInputFile(f['p12-file'], 'PKCS#12', 'p12-file', 'pkcs12')
       const password = await requirePassword(this.prompter, f['p12-password-file'], 'p12-password-file', 'PKCS#12 password:')
-      return {format: 'pkcs12', data: readInputFile(f['p12-file'], 'PKCS#12'), file: f['p12-file'], password}
+      return {format: 'pkcs12', data, file: f['p12-file'], password}
     }
     const subject = await this.prompter.require(f.subject, {flag: 'subject', message: "Subject (e.g. /CN=host):"})
     if (f['self-signed']) return {format: 'selfsignedcert', subject, sans: f.san, days: f.days, keySize: f['key-size']}

@@ -18,10 +18,8 @@ export default class AliasesDelete extends BaseCommand<typeof AliasesDelete> {
     const {org, env} = await this.location()
     const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     await getAlias(this.store, org, env, keystore, alias)
-    if (!(await this.prompter.confirm(`Alias [${alias}] in keystore [${keystore}] will be deleted. Do you want to continue?`))) {
-      this.out.status('Nothing deleted.')
-      return undefined
-    }
+    // A "no" throws AbortedByUser: `Aborted by user.`, exit 1, nothing deleted.
+    await this.prompter.confirm(`Alias [${alias}] in keystore [${keystore}] will be deleted. Do you want to continue?`)
     await deleteAlias(this.store, org, env, keystore, alias)
     this.out.status(`Deleted alias [${alias}].`)
     return undefined

@@ -23,7 +23,7 @@ export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
     const {org, env} = await this.location()
     const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
     const certFile = await this.prompter.require(this.flags['cert-file'], {flag: 'cert-file', message: 'New certificate file:'})
-    const updated = await updateAliasCertificate(this.store, org, env, keystore, alias, {data: readInputFile(certFile, 'certificate'), file: certFile}, {
+    const updated = await updateAliasCertificate(this.store, org, env, keystore, alias, {data: readInputFile(certFile, 'certificate', 'cert-file'), file: certFile}, {
       ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
     })
     this.out.status(`Updated alias [${alias}].`)

@@ -5,6 +5,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {optionalPassword} from '../../cli/secrets.js'
+import {countFlag, daysFlag, subjectFlag} from '../../cli/value-flags.js'
 import {createCa, KEY_TYPES} from '../../core/ca/index.js'
 
 export default class CaCreate extends BaseCommand<typeof CaCreate> {
@@ -20,10 +21,10 @@ export default class CaCreate extends BaseCommand<typeof CaCreate> {
   static defaultFormat = 'table(name,subject,notAfter,certFile)'
   static args = {name: Args.string({description: 'CA name (also the base name of its files).'})}
   static flags = {
-    subject: Flags.string({description: "Subject, openssl style: '/C=US/O=Acme/CN=my-ca'.", helpValue: 'SUBJECT'}),
-    days: Flags.integer({description: 'Validity in days.', default: 365}),
+    subject: subjectFlag({description: "Subject, openssl style: '/C=US/O=Acme/CN=my-ca'."}),
+    days: daysFlag({description: 'Validity in days.', default: 365}),
     'key-type': Flags.string({description: 'Key type.', options: [...KEY_TYPES], default: 'rsa-2048'}),
-    'path-len': Flags.integer({description: 'basicConstraints pathLenConstraint (none by default).', helpValue: 'N'}),
+    'path-len': countFlag({name: 'path-len', description: 'basicConstraints pathLenConstraint (none by default).', min: 0}),
     'out-dir': Flags.string({description: 'Folder for NAME.key and NAME.pem (default: the current folder).', helpValue: 'DIR'}),
     'key-password-file': Flags.string({
       description: 'Encrypt NAME.key (PKCS#8, AES-256-CBC, PBKDF2-SHA256) with the first line of this file.',

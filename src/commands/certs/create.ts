@@ -6,6 +6,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../../cli/base-command.js'
 import {signingCa, signingCaFlags} from '../../cli/ca-flags.js'
 import {optionalPassword} from '../../cli/secrets.js'
+import {daysFlag, sanFlag, serialFlag, subjectFlag} from '../../cli/value-flags.js'
 import {createCertificate, KEY_TYPES, USAGES} from '../../core/ca/index.js'
 
 export default class CertsCreate extends BaseCommand<typeof CertsCreate> {
@@ -23,17 +24,15 @@ export default class CertsCreate extends BaseCommand<typeof CertsCreate> {
   static args = {name: Args.string({description: 'Base name of the files to write.'})}
   static flags = {
     ...signingCaFlags,
-    subject: Flags.string({description: "Subject, openssl style: '/CN=backend.example.com'.", helpValue: 'SUBJECT'}),
-    san: Flags.string({
+    subject: subjectFlag({description: "Subject, openssl style: '/CN=backend.example.com'."}),
+    san: sanFlag({
       description: 'Subject alternative names: DNS:name, IP:address, EMAIL:address, URI:uri, comma-separated (repeatable).',
-      helpValue: 'SANS',
-      multiple: true,
       // One value per --san, so a NAME after it is not taken for a SAN.
       multipleNonGreedy: true,
     }),
     usage: Flags.string({description: 'Extended key usage.', options: [...USAGES], default: 'both'}),
-    days: Flags.integer({description: 'Validity in days.', default: 365}),
-    serial: Flags.string({description: 'Serial number in hex (default: 16 random bytes).', helpValue: 'HEX'}),
+    days: daysFlag({description: 'Validity in days.', default: 365}),
+    serial: serialFlag({description: 'Serial number in hex (default: 16 random bytes).'}),
     'key-type': Flags.string({description: 'Key type.', options: [...KEY_TYPES], default: 'rsa-2048'}),
     'out-dir': Flags.string({description: 'Folder for the files (default: the current folder).', helpValue: 'DIR'}),
     'key-password-file': Flags.string({description: 'Encrypt NAME.key with the first line of this file.', helpValue: 'FILE'}),

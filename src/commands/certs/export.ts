@@ -4,7 +4,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import {optionalPassword, passwordAsker, requirePassword} from '../../cli/secrets.js'
+import {optionalPassword, passwordAsker, requireNewPassword} from '../../cli/secrets.js'
 import {exportPkcs12} from '../../core/ca/index.js'
 
 export default class CertsExport extends BaseCommand<typeof CertsExport> {
@@ -25,7 +25,8 @@ export default class CertsExport extends BaseCommand<typeof CertsExport> {
   protected async execute() {
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Certificate name:'})
     const out = await this.prompter.require(this.flags.p12, {flag: 'p12', message: 'PKCS#12 file to write:'})
-    const password = await requirePassword(this.prompter, this.flags['password-file'], 'password-file', 'PKCS#12 password:')
+    // A new password: asked twice on a terminal, so a typo cannot lock the file.
+    const password = await requireNewPassword(this.prompter, this.flags['password-file'], 'password-file', 'PKCS#12 password:')
     const exported = await exportPkcs12(this.store, {
       name,
       out,

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {optionalPassword, passwordAsker} from '../../cli/secrets.js'
 import {UsageError} from '../../cli/usage-error.js'
 import {
   caCertificate,
@@ -13,7 +14,6 @@ import {
   runHandshake,
   type TlsIdentity,
 } from '../../core/ca/index.js'
-import {invalidArgument} from '../../core/errors.js'
 
 export default class CertsHandshake extends BaseCommand<typeof CertsHandshake> {
   static summary = 'Prove a certificate set works: a real mutual-TLS handshake on 127.0.0.1 between a server and a client certificate.'
@@ -34,6 +34,14 @@ export default class CertsHandshake extends BaseCommand<typeof CertsHandshake> {
     client: Flags.string({description: 'Client certificate: NAME.pem and NAME.key.', helpValue: 'NAME', exclusive: ['client-cert']}),
     'client-cert': Flags.string({description: 'Client certificate file.', helpValue: 'F', dependsOn: ['client-key']}),
     'client-key': Flags.string({description: 'Client key file.', helpValue: 'F', dependsOn: ['client-cert']}),
+    'server-key-password-file': Flags.string({
+      description: 'File whose first line is the password of an encrypted server key (asked for on a terminal).',
+      helpValue: 'F',
+    }),
+    'client-key-password-file': Flags.string({
+      description: 'File whose first line is the password of an encrypted client key (asked for on a terminal).',
+      helpValue: 'F',
+    }),
     hostname: Flags.string({description: "Host name the client checks against the server certificate's SANs (none checked without it).", helpValue: 'H'}),
   }
 
@@ -41,7 +49,7 @@ export default class CertsHandshake extends BaseCommand<typeof CertsHandshake> {
     const f = this.flags
     let ca: string
     if (f['ca-cert'] !== undefined) {
-      ca = (await readCertificateChain(f['ca-cert'])).map((c) => c.pem).join('')
+      ca = (await readCertificateChain(f['ca-cert'], 'ca-cert')).map((c) => c.pem).join('')
     } else {
       const name = await this.prompter.require(f.ca, {flag: 'ca', message: 'CA name:', hint: 'Give --ca NAME or --ca-cert FILE.'})
       ca = (await caCertificate(await getCa(this.store, name))).pem
@@ -52,21 +60,18 @@ export default class CertsHandshake extends BaseCommand<typeof CertsHandshake> {
     return result
   }
 
-  private async identity(side: string, name?: string, certFile?: string, keyFile?: string): Promise<TlsIdentity> {
+  private async identity(side: 'server' | 'client', name?: string, certFile?: string, keyFile?: string): Promise<TlsIdentity> {
     if (name === undefined && certFile === undefined) {
       throw new UsageError(`Missing required flag --${side}.`, `Give --${side} NAME (NAME.pem and NAME.key) or --${side}-cert FILE --${side}-key FILE.`)
     }
     const cert = certFile ?? `${name}.pem`
     const key = keyFile ?? `${name}.key`
-    const chain = await readCertificateChain(cert)
-    const pem = readInputFile(key, 'key')
-    let password: string | undefined
-    if (isEncryptedPrivateKey(pem)) {
-      if (!this.prompter.interactive) {
-        throw invalidArgument(`The private key in ${key} is encrypted: the handshake needs a terminal to ask for its password.`)
-      }
-      password = await this.prompter.ask(`Password of ${key}:`, true)
-    }
+    const chain = await readCertificateChain(cert, certFile === undefined ? undefined : `${side}-cert`)
+    const pem = readInputFile(key, 'key', keyFile === undefined ? undefined : `${side}-key`)
+    const passwordFlag = `${side}-key-password-file` as const
+    let password = optionalPassword(this.flags[passwordFlag], passwordFlag)
+    // An encrypted key without its password file: asked on a terminal, else exit 2 naming the flag.
+    if (password === undefined && isEncryptedPrivateKey(pem)) password = await passwordAsker(this.prompter, passwordFlag)(key)
     return {certificate: chain.map((c) => c.pem).join(''), privateKey: parsePrivateKey(pem, {file: key, password})}
   }
 

@@ -5,6 +5,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {signingCa, signingCaFlags} from '../../cli/ca-flags.js'
+import {daysFlag} from '../../cli/value-flags.js'
 import {signRequest, USAGES} from '../../core/ca/index.js'
 
 export default class CertsSign extends BaseCommand<typeof CertsSign> {
@@ -22,7 +23,7 @@ export default class CertsSign extends BaseCommand<typeof CertsSign> {
     ...signingCaFlags,
     out: Flags.string({description: 'The certificate file to write.', helpValue: 'FILE'}),
     usage: Flags.string({description: 'Extended key usage.', options: [...USAGES], default: 'both'}),
-    days: Flags.integer({description: 'Validity in days.', default: 365}),
+    days: daysFlag({description: 'Validity in days.', default: 365}),
     force: Flags.boolean({description: 'Overwrite an existing --out file.'}),
   }
 

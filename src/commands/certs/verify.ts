@@ -28,6 +28,7 @@ export default class CertsVerify extends BaseCommand<typeof CertsVerify> {
       file,
       ...(await trustedCa(this.flags, this.prompter)),
       keyFile: this.flags.key,
+      keyFlag: 'key',
       keyPassword: optionalPassword(this.flags['key-password-file'], 'key-password-file'),
       askPassword: passwordAsker(this.prompter, 'key-password-file'),
       hostname: this.flags.hostname,

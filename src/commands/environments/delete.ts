@@ -15,13 +15,8 @@ export default class EnvironmentsDelete extends BaseCommand<typeof EnvironmentsD
     const org = await this.organization(this.flags.organization)
     const env = await this.prompter.require(this.args.env, {arg: 'ENV', message: 'Environment name:'})
     await getEnvironment(this.store, org, env)
-    const go = await this.prompter.confirm(
-      `Environment [${envName(org, env)}] and everything in it will be deleted. Do you want to continue?`,
-    )
-    if (!go) {
-      this.out.status('Nothing deleted.')
-      return undefined
-    }
+    // A "no" throws AbortedByUser: `Aborted by user.`, exit 1, nothing deleted.
+    await this.prompter.confirm(`Environment [${envName(org, env)}] and everything in it will be deleted. Do you want to continue?`)
     await deleteEnvironment(this.store, org, env)
     this.out.status(`Deleted environment [${env}].`)
     return undefined

@@ -15,10 +15,8 @@ export default class KeystoresDelete extends BaseCommand<typeof KeystoresDelete>
     const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
     const keystore = await getKeystore(this.store, org, env, name)
     const holds = keystore.aliases.length === 0 ? '' : ` and its ${keystore.aliases.length} alias(es)`
-    if (!(await this.prompter.confirm(`Keystore [${name}]${holds} will be deleted. Do you want to continue?`))) {
-      this.out.status('Nothing deleted.')
-      return undefined
-    }
+    // A "no" throws AbortedByUser: `Aborted by user.`, exit 1, nothing deleted.
+    await this.prompter.confirm(`Keystore [${name}]${holds} will be deleted. Do you want to continue?`)
     await deleteKeystore(this.store, org, env, name)
     this.out.status(`Deleted keystore [${name}].`)
     return undefined

@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {UsageError} from '../../cli/usage-error.js'
+import {daysFlag} from '../../cli/value-flags.js'
 import {formatPorts, type PlanView, planView} from '../../core/mesh/model.js'
 import {installMesh, planMesh} from '../../core/mesh/plan.js'
 import {PORT_KEYS} from '../../core/mesh/ports.js'
@@ -30,7 +31,7 @@ With --dry-run it prints the plan only. An earlier plan in --out-dir is compared
     'ca-cert': Flags.string({description: 'Use this Consul CA certificate instead of making one.', helpValue: 'FILE', dependsOn: ['ca-key']}),
     'ca-key': Flags.string({description: 'The Consul CA key (with --ca-cert).', helpValue: 'FILE', dependsOn: ['ca-cert']}),
     'gossip-key-file': Flags.string({description: 'Use this gossip key (`consul keygen` output) instead of making one.', helpValue: 'FILE'}),
-    days: Flags.integer({description: 'Validity of the agent certificates, in days.', default: 365, min: 1, helpValue: 'N'}),
+    days: daysFlag({description: 'Validity of the agent certificates, in days.', default: 365}),
     'allow-unsupported-topology': Flags.boolean({description: 'Plan a topology other than 5, 9, 13 nodes or 12 in two data centers (with a warning).'}),
     force: Flags.boolean({description: 'Replace an earlier install in --out-dir (every node must then be reinstalled).'}),
   }

@@ -84,22 +84,63 @@ export function pemBlocks(text: string, label: string, where: string): Buffer[] 
 // -- reading -----------------------------------------------------------------------------
 
 /**
+ * The longest chain an alias may hold. Apigee documents no count for alias uploads, but its
+ * runtime is Java, whose TLS stack refuses a peer's chain of more than 10 certificates
+ * (jdk.tls.maxCertificateChainLength; Apigee's error: "The certificate chain length(11)
+ * exceeds the maximum allowed length(10)"): a longer chain could never be used.
+ */
+export const MAX_CHAIN_CERTIFICATES = 10
+
+export interface ChainOptions {
+  /** Refuse more certificates than this (counted before any is parsed). */
+  maxCertificates?: number
+  /** Refuse a certificate given twice (a chain names each issuer once). */
+  distinct?: boolean
+}
+
+/**
  * Parses every certificate of a PEM file (a leaf, then its chain), or one DER certificate.
  * Errors name the file and the certificate's position; nothing is echoed from the input.
  */
-export async function parseCertificateChain(input: string | Buffer, file = 'the input'): Promise<Certificate[]> {
+export async function parseCertificateChain(input: string | Buffer, file = 'the input', options: ChainOptions = {}): Promise<Certificate[]> {
   const text = input.toString('latin1')
   let ders = pemBlocks(text, 'CERTIFICATE', file)
   if (ders.length === 0) {
     if (Buffer.isBuffer(input) && input[0] === 0x30 && !text.includes('-----BEGIN')) ders = [input]
     else throw invalidArgument(`${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----").`)
   }
+  checkChainShape(ders, file, options)
   const asn1 = await loadAsn1()
   return ders.map((der, i) => parseCertificateDer(asn1, der, ders.length > 1 ? `${file} (certificate ${i + 1})` : file))
 }
 
-export async function readCertificateChain(file: string): Promise<Certificate[]> {
-  return parseCertificateChain(readInputFile(file, 'certificate'), file)
+function checkChainShape(ders: Buffer[], file: string, options: ChainOptions): void {
+  const max = options.maxCertificates
+  if (max !== undefined && ders.length > max) {
+    throw invalidArgument(
+      `${file} holds ${ders.length} certificates: a certificate chain holds at most ${max} (the leaf, then each issuer once).`,
+      "Keep the leaf and the CAs that issued it; Apigee's runtime refuses a longer chain.",
+    )
+  }
+  if (options.distinct) {
+    const seen = new Map<string, number>()
+    for (const [i, der] of ders.entries()) {
+      const digest = crypto.createHash('sha256').update(der).digest('hex')
+      const first = seen.get(digest)
+      if (first !== undefined) {
+        throw invalidArgument(
+          `The certificate chain in ${file} holds the same certificate twice: certificate ${i + 1} repeats certificate ${first + 1}.`,
+          'Give each certificate of the chain once: the leaf first, then its issuer, then the issuer\'s issuer.',
+        )
+      }
+      seen.set(digest, i)
+    }
+  }
+}
+
+/** The certificates of a file (within the PEM input limit); --FLAG is named in errors when given. */
+export async function readCertificateChain(file: string, flag?: string): Promise<Certificate[]> {
+  return parseCertificateChain(readInputFile(file, 'certificate', flag), file)
 }
 
 /** The first certificate of a PEM text. */

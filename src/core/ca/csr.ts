@@ -102,8 +102,8 @@ export async function parseCsr(input: string | Buffer, file = 'the CSR'): Promis
   return {pem: toPem('CERTIFICATE REQUEST', der), ...request}
 }
 
-export async function readCsr(file: string): Promise<CertificateRequest> {
-  return parseCsr(readInputFile(file, 'certificate request'), file)
+export async function readCsr(file: string, flag?: string): Promise<CertificateRequest> {
+  return parseCsr(readInputFile(file, 'certificate request', flag), file)
 }
 
 function requestedSans(asn1: Awaited<ReturnType<typeof loadAsn1>>, attributes: Node | undefined): SubjectAltName[] {

@@ -24,6 +24,9 @@ export interface CaSelection {
   name?: string
   certFile?: string
   keyFile?: string
+  /** The flags that named certFile and keyFile, for messages (`ca-cert`, `ca-key`). */
+  certFlag?: string
+  keyFlag?: string
   password?: string
   /** Asked only when the CA key is encrypted and no password was given. */
   askPassword?: (keyFile: string) => Promise<string>
@@ -39,7 +42,7 @@ export async function loadCa(store: Store, selection: CaSelection, at?: Date): P
   if (certFile === undefined || keyFile === undefined) {
     throw invalidArgument('A CA given by its files needs both --ca-cert FILE and --ca-key FILE.')
   }
-  return loadIssuerFromFiles(certFile, {...key, keyFile}, at)
+  return loadIssuerFromFiles(certFile, {...key, keyFile, flag: selection.keyFlag}, at, selection.certFlag)
 }
 
 /** What was issued (the result of `certs create` and `certs sign`). */

@@ -18,6 +18,8 @@ export interface LoadedIssuer extends Issuer {
 
 export interface IssuerKeySource {
   keyFile: string
+  /** The flag that named keyFile, for messages (`ca-key`). */
+  flag?: string
   password?: string
   /** Called only when the key is encrypted and no password was given (a terminal prompt). */
   askPassword?: (keyFile: string) => Promise<string>
@@ -48,7 +50,7 @@ export function checkCaCertificate(cert: Certificate, where: string, at: Date = 
 
 /** Reads a CA key (asking for its password through the callback if it is encrypted). */
 export async function readIssuerKey(source: IssuerKeySource): Promise<crypto.KeyObject> {
-  const pem = readInputFile(source.keyFile, 'key')
+  const pem = readInputFile(source.keyFile, 'key', source.flag)
   let password = source.password
   if (password === undefined && isEncryptedPrivateKey(pem) && source.askPassword) {
     password = await source.askPassword(source.keyFile)
@@ -73,7 +75,7 @@ export async function loadIssuer(
 }
 
 /** A CA given as a pair of files (`--ca-cert F --ca-key F`). */
-export async function loadIssuerFromFiles(certFile: string, key: IssuerKeySource, at?: Date): Promise<LoadedIssuer> {
-  const [certificate] = await readCertificateChain(certFile)
+export async function loadIssuerFromFiles(certFile: string, key: IssuerKeySource, at?: Date, certFlag?: string): Promise<LoadedIssuer> {
+  const [certificate] = await readCertificateChain(certFile, certFlag)
   return loadIssuer(certificate, certFile, key, {at})
 }

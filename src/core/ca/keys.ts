@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto'
-import * as fs from 'node:fs'
 
 import {invalidArgument, MtlsError} from '../errors.js'
+import {type InputKind, readInput} from '../input.js'
 import {OID} from './asn1.js'
 
 /**
@@ -111,6 +111,7 @@ export function parsePrivateKey(pem: string | Buffer, options: ParseKeyOptions =
   if (encrypted && (options.password === undefined || options.password === '')) {
     throw invalidArgument(`The private key in ${where} is encrypted and no password was given.`)
   }
+  if (encrypted) checkKeyIterations(block, where)
   let key: crypto.KeyObject
   try {
     key = crypto.createPrivateKey(encrypted ? {key: block, format: 'pem', passphrase: options.password} : {key: block, format: 'pem'})
@@ -123,20 +124,77 @@ export function parsePrivateKey(pem: string | Buffer, options: ParseKeyOptions =
   return key
 }
 
-/** Reads a key file; unreadable files are INVALID_ARGUMENT naming the file. */
-export function readPrivateKey(file: string, password?: string): crypto.KeyObject {
-  return parsePrivateKey(readInputFile(file, 'key'), {file, password})
+/**
+ * The most key-derivation iterations an encrypted key may ask for. Tools write 2048 (openssl)
+ * to 600,000; the count is the file's to choose and OpenSSL runs it on this thread, so a
+ * crafted key asking for 2^31 would keep the process busy for hours.
+ */
+export const MAX_KEY_ITERATIONS = 10_000_000
+
+/** Refuses an ENCRYPTED PRIVATE KEY whose PBKDF2/PBE parameters ask for too many iterations. */
+function checkKeyIterations(block: string, where: string): void {
+  if (!block.startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----')) return // traditional PEM: one iteration
+  const der = Buffer.from(block.replace(/-----[^-]+-----|\s/g, ''), 'base64')
+  const iterations = derIterationCounts(der)
+  const most = Math.max(0, ...iterations)
+  if (most > MAX_KEY_ITERATIONS) {
+    throw invalidArgument(
+      `The private key in ${where} asks for ${most > 1e12 ? 'more than a trillion' : most.toLocaleString('en-US')} key-derivation iterations: at most ${MAX_KEY_ITERATIONS.toLocaleString('en-US')} are accepted.`,
+      'Encrypt the key again with the default count (openssl pkcs8 -topk8 -v2 aes-256-cbc).',
+    )
+  }
 }
 
-/** Reads an input file; a missing or unreadable one is INVALID_ARGUMENT naming it. */
-export function readInputFile(file: string, what: string): Buffer {
-  try {
-    return fs.readFileSync(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code
-    throw invalidArgument(`Cannot read the ${what} file ${file}: ${why}.`)
+/**
+ * Iteration counts in a DER structure: every INTEGER that follows an OCTET STRING (the salt)
+ * as the first two elements of a SEQUENCE, which is how PBKDF2, PBES1 and PKCS#12 PBE write
+ * their parameters. Malformed DER yields what was found before it; the parse proper is Node's.
+ */
+export function derIterationCounts(der: Buffer): number[] {
+  const found: number[] = []
+  const walk = (start: number, end: number, depth: number): void => {
+    let i = start
+    let previous: number | undefined
+    let index = 0
+    while (i < end && depth < 8) {
+      const tag = der[i]
+      let length = der[i + 1]
+      let at = i + 2
+      if (length === undefined) return
+      if (length & 0x80) {
+        const n = length & 0x7f
+        if (n === 0 || n > 4 || at + n > end) return
+        length = 0
+        for (let k = 0; k < n; k++) length = length * 256 + der[at + k]
+        at += n
+      }
+      if (at + length > end) return
+      if (tag === 0x02 && index === 1 && previous === 0x04) {
+        const bytes = der.subarray(at, at + length)
+        found.push(bytes.length > 6 ? Number.MAX_SAFE_INTEGER : bytes.reduce((v, b) => v * 256 + b, 0))
+      }
+      if (tag === 0x30) walk(at, at + length, depth + 1)
+      previous = tag
+      index++
+      i = at + length
+    }
   }
+  walk(0, der.length, 0)
+  return found
+}
+
+/** Reads a key file; unreadable files are INVALID_ARGUMENT naming the file (and --FLAG). */
+export function readPrivateKey(file: string, password?: string, flag?: string): crypto.KeyObject {
+  return parsePrivateKey(readInputFile(file, 'key', flag), {file, password})
+}
+
+/**
+ * Reads a user's input file through input.ts's readInput: within the limit of its kind (a PEM
+ * file by default: a key, certificate, CSR or chain), a regular file or a pipe only. Errors are
+ * INVALID_ARGUMENT naming the file and, when given, the flag that named it.
+ */
+export function readInputFile(file: string, what: string, flag?: string, kind: InputKind = 'pem'): Buffer {
+  return readInput(file, {what, kind, ...(flag ? {flag} : {})})
 }
 
 /** `RSA Public Key, 2048 bits` / `EC Public Key, 256 bits`: the Apigee certInfo wording. */

@@ -134,6 +134,9 @@ export interface VerifyFileOptions {
   /** a file of trusted CA certificates. */
   caFile?: string
   keyFile?: string
+  /** The flags that named caFile and keyFile, for messages (`ca-cert`, `key`). */
+  caFlag?: string
+  keyFlag?: string
   keyPassword?: string
   askPassword?: (keyFile: string) => Promise<string>
   hostname?: string
@@ -145,11 +148,11 @@ export async function verifyCertificateFile(store: Store, options: VerifyFileOpt
   const chain = await readCertificateChain(options.file)
   let trusted: Certificate[]
   if (options.caName !== undefined) trusted = [await caCertificate(await getCa(store, options.caName))]
-  else if (options.caFile !== undefined) trusted = await readCertificateChain(options.caFile)
+  else if (options.caFile !== undefined) trusted = await readCertificateChain(options.caFile, options.caFlag)
   else throw failedPrecondition('Give the CA to verify against: --ca NAME or --ca-cert FILE.')
   let privateKey: crypto.KeyObject | undefined
   if (options.keyFile !== undefined) {
-    const pem = readInputFile(options.keyFile, 'key')
+    const pem = readInputFile(options.keyFile, 'key', options.keyFlag)
     let password = options.keyPassword
     if (password === undefined && isEncryptedPrivateKey(pem) && options.askPassword) password = await options.askPassword(options.keyFile)
     privateKey = parsePrivateKey(pem, {file: options.keyFile, password})

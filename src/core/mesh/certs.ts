@@ -74,8 +74,8 @@ export async function createConsulCa(days = CA_DAYS): Promise<ConsulCa> {
 
 /** An existing CA from --ca-cert and --ca-key, checked to be a usable CA whose key matches. */
 export async function loadConsulCa(certFile: string, keyFile: string, askPassword?: (file: string) => Promise<string>): Promise<ConsulCa> {
-  const issuer = await loadIssuerFromFiles(certFile, {keyFile, askPassword})
-  const keyPem = readInputFile(keyFile, 'key').toString('utf8')
+  const issuer = await loadIssuerFromFiles(certFile, {keyFile, askPassword, flag: 'ca-key'}, undefined, 'ca-cert')
+  const keyPem = readInputFile(keyFile, 'key', 'ca-key').toString('utf8')
   return {
     issuer: {certificate: issuer.certificate, privateKey: issuer.privateKey},
     certPem: issuer.certificate.pem,

@@ -18,7 +18,7 @@ export function generateGossipKey(): string {
 
 /** Reads a gossip key file (`consul keygen > F`): base64 of 16, 24 or 32 bytes (AES keys). */
 export function readGossipKey(file: string): string {
-  const text = readInputFile(file, 'gossip key').toString('utf8').trim()
+  const text = readInputFile(file, 'gossip key', 'gossip-key-file', 'password').toString('utf8').trim()
   const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0 ? Buffer.from(text, 'base64') : undefined
   if (!bytes || ![16, 24, 32].includes(bytes.length)) {
     throw invalidArgument(
