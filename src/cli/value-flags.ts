@@ -31,7 +31,7 @@ export function daysFlag(options: {description: string; default?: number}) {
     ...(options.default === undefined ? {} : {default: options.default}),
     async parse(input) {
       if (!/^\s*[-+]?\d+\s*$/.test(input)) throw new UsageError(`Invalid --days "${input}": give a whole number of days.`)
-      return asUsage(() => checkDays(Number(input)))
+      return asUsage(() => checkDays(Number(input), `--days ${Number(input)}`))
     },
   })()
 }

@@ -228,10 +228,11 @@ export interface Issuer {
 
 export const MAX_DAYS = 36_525
 
-export function checkDays(days: number | undefined): number {
+export function checkDays(days: number | undefined, what = `validity of ${days} days`): number {
   const value = days ?? 365
-  if (!Number.isInteger(value) || value < 1) throw invalidArgument(`Invalid --days ${days}: a certificate must be valid for at least 1 day.`)
-  if (value > MAX_DAYS) throw invalidArgument(`Invalid --days ${days}: at most ${MAX_DAYS} (100 years).`)
+  // `what` names the value as the caller's user knows it: the CLI's flag, the API's field.
+  if (!Number.isInteger(value) || value < 1) throw invalidArgument(`Invalid ${what}: a certificate must be valid for at least 1 day.`)
+  if (value > MAX_DAYS) throw invalidArgument(`Invalid ${what}: at most ${MAX_DAYS} days (100 years).`)
   return value
 }
 

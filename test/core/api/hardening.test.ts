@@ -125,7 +125,7 @@ describe('item 15: the API words its errors with its own field names', () => {
     let message = googleError(await self({certValidityInDays: 0}), 400, 'INVALID_ARGUMENT')
     expect(message).toBe("Invalid value at 'certValidityInDays' (0): a certificate must be valid for at least 1 day.")
     message = googleError(await self({certValidityInDays: '40000'}), 400, 'INVALID_ARGUMENT')
-    expect(message).toBe("Invalid value at 'certValidityInDays' (40000): at most 36525 (100 years).")
+    expect(message).toBe("Invalid value at 'certValidityInDays' (40000): at most 36525 days (100 years).")
     message = googleError(await self({keySize: 1024}), 400, 'INVALID_ARGUMENT')
     expect(message).toBe("Invalid value at 'keySize' (1024): use 2048, 3072 or 4096.")
   })

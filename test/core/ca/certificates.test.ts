@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {checkDays} from '../../../src/core/ca/certificates.js'
 import {
   certInfo,
   createSelfSignedCertificate,
@@ -97,6 +98,13 @@ describe('validity', () => {
     expect(far.certificate.notAfter.toISOString()).toBe('2051-06-01T00:00:00.000Z')
     expect(openssl(['x509', '-noout', '-enddate', '-in', write('far.pem', far.pem)], dir).stdout).toBe('notAfter=Jun  1 00:00:00 2051 GMT\n')
     await expect(makeCert(ca, 'zero', {notBefore: new Date(), notAfter: new Date(Date.now() - 1000)})).rejects.toThrow(/must end after it starts/)
+  })
+
+  it('checkDays speaks of a validity, or of the name its caller gives (no CLI flag in the engine)', () => {
+    expect(() => checkDays(0)).toThrow('Invalid validity of 0 days: a certificate must be valid for at least 1 day.')
+    expect(() => checkDays(40_000)).toThrow('Invalid validity of 40000 days: at most 36525 days (100 years).')
+    expect(() => checkDays(-5, '--days -5')).toThrow('Invalid --days -5: a certificate must be valid for at least 1 day.')
+    expect(checkDays(undefined)).toBe(365)
   })
 })
 

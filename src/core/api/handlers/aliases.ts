@@ -2,7 +2,7 @@ import type {IncomingMessage} from 'node:http'
 
 import type {AliasSource} from '../../alias-sources.js'
 import {addAlias, aliasCertificate, aliasCsr, deleteAlias, getAlias, listAliases, updateAliasCertificate} from '../../aliases.js'
-import {MAX_DAYS} from '../../ca/certificates.js'
+import {checkDays} from '../../ca/certificates.js'
 import {invalidArgument} from '../../errors.js'
 import {checkId} from '../../names.js'
 import {mediaType, readJson, readMultipart, type MultipartForm, type UploadedFile} from '../bodies.js'
@@ -70,16 +70,10 @@ function sansOf(body: Record<string, unknown>): string[] | undefined {
   return name ? name.split(',').map((n) => `DNS:${n.trim()}`) : undefined
 }
 
-/**
- * The API speaks its own field names: the engine's checks word their errors for the CLI's
- * flags (`--days`, `--key-size`), so the fields are checked here first, in API terms.
- */
+/** The API names its own field: the engine's check, worded with `certValidityInDays`. */
 function validityDays(body: Record<string, unknown>): number | undefined {
   const days = optionalInteger(body, 'certValidityInDays')
-  if (days === undefined) return undefined
-  if (days < 1) throw invalidArgument(`Invalid value at 'certValidityInDays' (${days}): a certificate must be valid for at least 1 day.`)
-  if (days > MAX_DAYS) throw invalidArgument(`Invalid value at 'certValidityInDays' (${days}): at most ${MAX_DAYS} (100 years).`)
-  return days
+  return days === undefined ? undefined : checkDays(days, `value at 'certValidityInDays' (${days})`)
 }
 
 function keySizeOf(body: Record<string, unknown>): number | undefined {
