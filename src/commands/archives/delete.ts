@@ -15,10 +15,7 @@ export default class ArchivesDelete extends BaseCommand<typeof ArchivesDelete> {
     const id = await this.prompter.require(this.args.id, {arg: 'ARCHIVE_ID', message: 'Archive deployment id:'})
     await getArchiveDeployment(this.store, org, env, id)
     this.out.status(`Archive deployment [${id}] will be deleted.`)
-    if (!(await this.prompter.confirm('Do you want to continue?'))) {
-      this.out.status('Nothing deleted.')
-      return undefined
-    }
+    await this.prompter.confirm('Do you want to continue?')
     await deleteArchiveDeployment(this.store, org, env, id)
     this.out.status(`Archive deployment [${id}] deleted.`)
     return undefined
