@@ -23,6 +23,7 @@ const external = [
   '@inquirer/prompts',
   'busboy',
   'fflate',
+  'undici',
   'chalk',
   '@oclif/plugin-*',
   'esbuild',

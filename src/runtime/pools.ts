@@ -1,55 +1,83 @@
-import * as http from 'node:http'
-import * as https from 'node:https'
+import type {Pool as UndiciPool} from 'undici'
 
 import type {ResolvedTarget} from '../core/runtime/index.js'
 
 /**
- * Keep-alive connection pools, one per target server and TLS material (`poolKey`): a target
- * whose alias changes gets a new pool, so the new client certificate is presented on new
- * connections while requests in flight finish on the old ones. An https.Agent also caches TLS
- * sessions, so reconnecting to a target resumes its session instead of a full handshake.
+ * Keep-alive connection pools (undici), one per target server and TLS material (`poolKey`): a
+ * target whose alias changes gets a new pool, so the new client certificate is presented on
+ * new connections, while the old pool is closed gracefully: requests in flight on it finish.
+ * undici's TLS connector keeps a session cache per pool, so a new connection to the same
+ * target resumes its TLS session instead of a full handshake.
+ *
+ * undici rather than node:https: its HTTP/1.1 client (llhttp, no ClientRequest per request)
+ * roughly doubles what one Node process can forward, which is the runtime's budget.
  */
-export interface Pool {
-  agent: http.Agent
-  active: number
-  retired: boolean
-}
-
 export class Pools {
-  private pools = new Map<string, Pool>()
+  private pools = new Map<string, UndiciPool>()
+  /**
+   * TLS errors by local port. A TLS 1.3 server rejects a client certificate after the client's
+   * handshake is done: the socket errors with the alert, then ends, and undici reports only
+   * `other side closed`. The alert is what the reply must name.
+   */
+  private tlsErrors = new Map<number, Error>()
 
-  acquire(target: ResolvedTarget): Pool {
+  constructor(private readonly undici: typeof import('undici')) {}
+
+  get(target: ResolvedTarget): UndiciPool {
     let pool = this.pools.get(target.poolKey)
     if (!pool) {
-      const common = {keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 1024, scheduling: 'lifo' as const}
-      pool = {
-        agent: target.tls ? new https.Agent({...common, ...target.tls.options, maxCachedSessions: 100}) : new http.Agent(common),
-        active: 0,
-        retired: false,
-      }
+      const origin = `${target.tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`
+      pool = new this.undici.Pool(origin, {
+        connections: null,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        // Our own route timeout applies (504); undici's would only race it.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connect: target.tls ? this.connector({...target.tls.options, maxCachedSessions: 100}) : undefined,
+      })
+      // Errors reach the request that hit them; a pool-level event needs no handler of its own.
+      pool.on('connectionError', () => {})
       this.pools.set(target.poolKey, pool)
     }
-    pool.active++
     return pool
   }
 
-  release(pool: Pool): void {
-    pool.active--
-    if (pool.retired && pool.active === 0) pool.agent.destroy()
+  private connector(options: import('undici').buildConnector.BuildOptions): import('undici').buildConnector.connector {
+    const connect = this.undici.buildConnector(options)
+    return (opts, callback) =>
+      connect(opts, (error, socket) => {
+        if (socket) {
+          socket.prependListener('error', (e: NodeJS.ErrnoException) => {
+            const port = socket.localPort
+            if (port === undefined || !(e.code?.startsWith('ERR_SSL_') || e.code === 'EPROTO')) return
+            this.tlsErrors.set(port, e)
+            setTimeout(() => this.tlsErrors.delete(port), 5000).unref()
+          })
+        }
+        // undici's callback is typed as two overloads; forward as given.
+        ;(callback as (e: Error | null, s: typeof socket) => void)(error, socket)
+      })
   }
 
-  /** Retires the pools no target uses any more: closed once their last request ends. */
+  /** The TLS error behind undici's `other side closed` on that local port, if there was one. */
+  tlsErrorOf(error: unknown): Error | undefined {
+    const port = (error as {socket?: {localPort?: number}})?.socket?.localPort
+    return port === undefined ? undefined : this.tlsErrors.get(port)
+  }
+
+  /** Closes the pools no target uses any more, once their requests in flight end. */
   retain(keys: Set<string>): void {
     for (const [key, pool] of this.pools) {
       if (keys.has(key)) continue
       this.pools.delete(key)
-      pool.retired = true
-      if (pool.active === 0) pool.agent.destroy()
+      pool.close().catch(() => {})
     }
   }
 
-  closeAll(): void {
-    for (const pool of this.pools.values()) pool.agent.destroy()
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()]
     this.pools.clear()
+    await Promise.all(all.map((p) => p.destroy().catch(() => {})))
   }
 }

@@ -18,7 +18,7 @@ import {
 } from '../core/runtime/index.js'
 import type {Store} from '../core/store/index.js'
 import {AccessLog} from './access-log.js'
-import {Pools, type Pool} from './pools.js'
+import {Pools} from './pools.js'
 
 /**
  * The runtime's HTTP(S) server: a transport around the engine (src/core/runtime), which says
@@ -71,7 +71,7 @@ export function servedEnvironments(snapshot: RuntimeSnapshot): ServedEnvironment
   }))
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'http2-settings'])
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'http2-settings', 'expect', 'host'])
 
 function forwardHeaders(raw: string[], extra: Array<[string, string]> = []): string[] {
   const out: string[] = []
@@ -112,7 +112,7 @@ function describeFailure(failure: UpstreamFailure, error?: Error): string {
 
 export async function startRuntimeServer(options: RuntimeServerOptions): Promise<RuntimeServer> {
   const loader = new SnapshotLoader(options.store, {onChange: options.onChange})
-  const pools = new Pools()
+  const pools = new Pools(await import('undici'))
   const accessLog = new AccessLog(options.log)
   const timeoutMs = options.timeoutMs ?? 15_000
   let current = await loader.load()
@@ -174,106 +174,92 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       finish(503, target.broken)
       return
     }
-    forward(req, res, match, finish, true)
+    forward(req, res, match, finish)
   }
 
-  const forward = (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    match: RouteMatch,
-    finish: (status: number, failure?: string) => void,
-    mayRetry: boolean,
-  ) => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, finish: (status: number, failure?: string) => void) => {
     const target = match.target!
-    const pool: Pool = pools.acquire(target)
-    let released = false
-    const release = () => {
-      if (!released) {
-        released = true
-        pools.release(pool)
-      }
-    }
-    let connected = false
-    let answered = false
+    const pool = pools.get(target)
     let settled = false
-    const headers = forwardHeaders(req.rawHeaders.filter((_, i, a) => !(i % 2 === 0 && a[i].toLowerCase() === 'host') && !(i % 2 === 1 && a[i - 1].toLowerCase() === 'host')), [
+    let answered = false
+    let abort: ((error?: Error) => void) | undefined
+    let resumeUpstream: (() => void) | undefined
+    const headers = forwardHeaders(req.rawHeaders, [
       ['host', target.port === (target.tls ? 443 : 80) ? target.host : `${target.host}:${target.port}`],
       ['x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http'],
     ])
-    const upstream = (target.tls ? https : http).request({
-      agent: pool.agent,
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path: match.upstreamPath,
-      headers: headers as unknown as http.OutgoingHttpHeaders,
-    })
-    const timer = setTimeout(() => {
-      settled = true
-      upstream.destroy()
-      release()
-      if (!res.headersSent) {
-        sendLocal(res, REPLIES.timeout)
-        finish(504, describeFailure({kind: 'timeout'}))
-      } else res.destroy()
-    }, timeoutMs)
-    upstream.on('socket', (socket) => {
-      if (upstream.reusedSocket) {
-        connected = true
-        return
-      }
-      socket.once(target.tls ? 'secureConnect' : 'connect', () => (connected = true))
-    })
-    upstream.on('response', (upRes) => {
-      answered = true
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.rawHeaders) as unknown as http.OutgoingHttpHeaders)
-      upRes.pipe(res)
-      upRes.on('end', () => {
-        clearTimeout(timer)
-        release()
-        finish(upRes.statusCode ?? 502)
-      })
-      upRes.on('error', () => {
-        clearTimeout(timer)
-        release()
-        res.destroy()
-        finish(upRes.statusCode ?? 502, 'upstream reset while sending the body')
-      })
-    })
-    upstream.on('error', (error: Error) => {
-      clearTimeout(timer)
-      release()
+    const fail = (failure: UpstreamFailure, error?: Error) => {
       if (settled) return
       settled = true
+      clearTimeout(timer)
       if (answered) {
         res.destroy()
+        finish(res.statusCode, describeFailure(failure, error))
         return
       }
-      // A keep-alive connection the target closed as we reused it: try once on a new one.
-      const stale = upstream.reusedSocket && ['ECONNRESET', 'EPIPE'].includes((error as NodeJS.ErrnoException).code ?? '')
-      if (stale && mayRetry && (req.method === 'GET' || req.method === 'HEAD') && !res.headersSent) {
-        forward(req, res, match, finish, false)
-        return
-      }
-      const failure = classifyUpstreamError(error, connected)
-      sendLocal(res, failureReply(failure))
-      finish(failureReply(failure).status, describeFailure(failure, error))
-    })
+      const reply = failureReply(failure)
+      sendLocal(res, reply)
+      finish(reply.status, describeFailure(failure, error))
+    }
+    const timer = setTimeout(() => {
+      abort?.()
+      fail({kind: 'timeout'})
+    }, timeoutMs)
     res.on('close', () => {
-      if (!res.writableFinished && !settled) {
+      if (!settled && !res.writableFinished) {
         settled = true
         clearTimeout(timer)
-        upstream.destroy()
-        release()
+        abort?.()
       }
     })
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      if (req.readableEnded) upstream.end()
-      else {
-        req.resume()
-        req.once('end', () => upstream.end())
-      }
-    } else req.pipe(upstream)
+    const hasBody = !(req.method === 'GET' || req.method === 'HEAD') && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    if (!hasBody) req.resume()
+    pool.dispatch(
+      {
+        origin: undefined,
+        path: match.upstreamPath,
+        method: (req.method ?? 'GET') as 'GET',
+        headers,
+        body: hasBody ? req : null,
+      },
+      {
+        onConnect: (a) => {
+          abort = a
+        },
+        onHeaders: (statusCode, rawHeaders, resume, statusText) => {
+          if (settled) return false
+          answered = true
+          resumeUpstream = resume
+          const out: string[] = []
+          for (let i = 0; i < rawHeaders.length; i += 2) {
+            const name = rawHeaders[i].toString('latin1')
+            if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, rawHeaders[i + 1].toString('latin1'))
+          }
+          res.writeHead(statusCode, statusText, out as unknown as http.OutgoingHttpHeaders)
+          return true
+        },
+        onData: (chunk) => {
+          if (settled) return false
+          if (res.write(chunk)) return true
+          // The client reads slower than the target sends: pause the target until it drains.
+          res.once('drain', () => resumeUpstream?.())
+          return false
+        },
+        onComplete: () => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          res.end()
+          finish(res.statusCode)
+        },
+        onError: (error) => {
+          const code = (error as NodeJS.ErrnoException).code
+          if (code === 'UND_ERR_ABORTED' && settled) return
+          const cause = code === 'UND_ERR_SOCKET' ? (pools.tlsErrorOf(error) ?? error) : error
+          fail(classifyUpstreamError(cause, code === 'UND_ERR_SOCKET'), cause)
+        },
+      },
+    )
   }
 
   const server = options.tls ? https.createServer({cert: options.tls.cert, key: options.tls.key}, handle) : http.createServer(handle)
@@ -303,7 +289,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
         server.close(() => resolve())
         server.closeIdleConnections()
       })
-      pools.closeAll()
+      await pools.closeAll()
       accessLog.flush()
     },
   }
