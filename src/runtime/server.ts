@@ -202,8 +202,9 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       finish(reply.status, describeFailure(failure, error))
     }
     const timer = setTimeout(() => {
-      abort?.()
+      // Settle first: aborting makes undici report UND_ERR_ABORTED at once.
       fail({kind: 'timeout'})
+      abort?.()
     }, timeoutMs)
     res.on('close', () => {
       if (!settled && !res.writableFinished) {
