@@ -1,7 +1,7 @@
 // npm run bench: start-up and flow timings of the built CLI, as medians over repeated runs and
 // ratios against a baseline measured in the same run (never as timed tests).
 //
-//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator: the emulator's part alone)
+//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator / --only runtime: that part alone)
 import {spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -20,6 +20,14 @@ function emulatorBench() {
 }
 if (ONLY === 'emulator') {
   emulatorBench()
+  process.exit(0)
+}
+// The runtime's targets (issue 13): wrk through the runtime against nginx proxying, and memory.
+function runtimeBench() {
+  spawnSync(process.execPath, [path.join(ROOT, 'bench/runtime.mjs')], {stdio: 'inherit'})
+}
+if (ONLY === 'runtime') {
+  runtimeBench()
   process.exit(0)
 }
 
@@ -262,4 +270,6 @@ if (failed) console.log(`${failed} case(s) over target`)
 if (!ONLY) {
   console.log('')
   emulatorBench()
+  console.log('')
+  runtimeBench()
 }

@@ -24,6 +24,7 @@ const external = [
   'busboy',
   'fflate',
   'ajv',
+  'undici',
   'chalk',
   '@kubernetes-models/*',
   '@oclif/plugin-*',

@@ -48,6 +48,9 @@ import ReferencesDelete from './commands/references/delete.js'
 import ReferencesDescribe from './commands/references/describe.js'
 import ReferencesList from './commands/references/list.js'
 import ReferencesUpdate from './commands/references/update.js'
+import RuntimeStart from './commands/runtime/start.js'
+import RuntimeStatus from './commands/runtime/status.js'
+import RuntimeStop from './commands/runtime/stop.js'
 
 export const COMMANDS = {
   'aliases:add': AliasesAdd,
@@ -96,4 +99,7 @@ export const COMMANDS = {
   'references:describe': ReferencesDescribe,
   'references:list': ReferencesList,
   'references:update': ReferencesUpdate,
+  'runtime:start': RuntimeStart,
+  'runtime:status': RuntimeStatus,
+  'runtime:stop': RuntimeStop,
 }

@@ -1,0 +1,121 @@
+import * as Flags from '@oclif/core/flags'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {isMtlsError} from '../../core/errors.js'
+import {curlCommand, serverCertificate, type ServerCertificate} from '../../core/runtime/index.js'
+import {stateHome} from '../../core/store/index.js'
+import {reportToParent, startDetachedRuntime} from '../../runtime/daemon.js'
+import {claimRuntimeFolder, recordRuntime, releaseRuntimeFolder, runtimeLogFile} from '../../runtime/instance.js'
+import {startRuntimeServer} from '../../runtime/server.js'
+
+interface Started {
+  url: string
+  pid: number
+  stateFolder: string
+  curl: string
+}
+
+export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
+  static summary = 'Serve the deployed configurable proxies locally and call their target servers with southbound mTLS.'
+  static description = [
+    "For each environment, serves the proxies of its latest successful archive deployment: the request's host ORG-ENV.<anything> picks the environment (any host, when only one environment has a deployment), the basepath the proxy, and the operations of its config.yaml the target. Target servers are called as their sSLInfo says: the key alias as the client certificate, the truststore's certificates as the trusted CAs, the protocols, ciphers and commonName; through keep-alive pools with TLS session reuse.",
+    "Failures are answered as Apigee's runtime answers them, e.g. 503 `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: 268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED`; whatever the target answers passes through untouched. One access-log line per request on stderr.",
+    'A new deployment is served from the next request after it is read (the state folder is read every 250 ms); requests in flight finish on the configuration they started with. Prints the URL and a curl line on stdout. Stop it with Ctrl-C, or with `mtlsctl runtime stop` when started with --detach.',
+  ].join('\n\n')
+  static examples = [
+    '<%= config.bin %> runtime start',
+    '<%= config.bin %> runtime start --port 8443 --tls-cert myorg-dev --detach',
+  ]
+  static defaultFormat = 'yaml'
+  static flags = {
+    host: Flags.string({description: 'Address to listen on.', default: '127.0.0.1', helpValue: 'ADDRESS'}),
+    port: Flags.integer({description: 'Port to listen on (0 picks a free one).', default: 8998, min: 0, max: 65535, helpValue: 'PORT'}),
+    'tls-cert': Flags.string({
+      description: 'Serve HTTPS with NAME.pem and NAME.key (as `mtlsctl certs create NAME` writes them), e.g. a certificate for myorg-dev.apigee.net.',
+      helpValue: 'NAME',
+    }),
+    'upstream-timeout': Flags.integer({description: 'Seconds to wait for a target server to answer before 504 `upstream request timeout`.', default: 15, min: 1, helpValue: 'SECONDS'}),
+    detach: Flags.boolean({description: 'Run in the background (pid file and log in the state folder); stop with `mtlsctl runtime stop`.'}),
+  }
+
+  protected renderDefault(result: unknown): string {
+    const {url, curl} = result as Started
+    return `${url}\n${curl}\n`
+  }
+
+  protected async execute() {
+    const root = stateHome()
+    // Read now: a bad certificate fails here, not in the background.
+    const certificate = this.flags['tls-cert'] === undefined ? undefined : serverCertificate(this.flags['tls-cert'])
+    if (this.flags.detach) return this.detach(root, certificate)
+    try {
+      await this.serve(root, certificate)
+    } catch (error) {
+      if (isMtlsError(error)) reportToParent({error: {status: error.status, message: error.message, hint: error.hint}})
+      else reportToParent({error: {status: 'INTERNAL', message: (error as Error).message}})
+      throw error
+    }
+    return undefined
+  }
+
+  private async detach(root: string, certificate: ServerCertificate | undefined): Promise<Started> {
+    const args = ['--host', this.flags.host, '--port', String(this.flags.port), '--upstream-timeout', String(this.flags['upstream-timeout']), '--verbosity', this.out.verbosity]
+    if (certificate) args.push('--tls-cert', certificate.certFile)
+    const log = runtimeLogFile(root)
+    const {pid, url} = await startDetachedRuntime(this.config.root, args, root, log)
+    this.out.status(`Runtime listening on ${url} (pid ${pid}, state folder ${root}, log ${log}).`)
+    const {SnapshotLoader} = await import('../../core/runtime/index.js')
+    const snapshot = await new SnapshotLoader(this.store).load()
+    return {url, pid, stateFolder: root, curl: await curlCommand(this.store, {url, snapshot, hostnames: certificate?.hostnames, certPem: certificate?.cert})}
+  }
+
+  private async serve(root: string, certificate: ServerCertificate | undefined): Promise<void> {
+    await claimRuntimeFolder(root)
+    const quiet = this.out.verbosity === 'error' || this.out.verbosity === 'none'
+    let server
+    try {
+      server = await startRuntimeServer({
+        store: this.store,
+        host: this.flags.host,
+        port: this.flags.port,
+        tls: certificate ? {cert: certificate.cert, key: certificate.key} : undefined,
+        timeoutMs: this.flags['upstream-timeout'] * 1000,
+        log: quiet ? undefined : (lines) => process.stderr.write(lines),
+        onChange: (message) => this.out.status(message),
+      })
+    } catch (error) {
+      releaseRuntimeFolder(root)
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE' || code === 'EACCES') {
+        const {failedPrecondition} = await import('../../core/errors.js')
+        throw failedPrecondition(`Cannot listen on ${this.flags.host}:${this.flags.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : 'permission denied'}.`, 'Choose another --port (0 picks a free one).')
+      }
+      throw error
+    }
+    recordRuntime({pid: process.pid, url: server.url, host: server.host, port: server.port, stateFolder: root, startedAt: new Date().toISOString(), https: certificate !== undefined})
+    this.out.status(`Runtime listening on ${server.url} (state folder ${root}).`)
+    const curl = await curlCommand(this.store, {url: server.url, snapshot: server.snapshot(), hostnames: certificate?.hostnames, certPem: certificate?.cert})
+    await this.emit({url: server.url, pid: process.pid, stateFolder: root, curl} satisfies Started)
+    reportToParent({url: server.url, pid: process.pid})
+
+    let signals = 0
+    let stop = () => {}
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals === 1) stop()
+      else process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    await new Promise<void>((resolve) => (stop = resolve))
+    this.out.status('Stopping the runtime...')
+    try {
+      await server.close()
+    } finally {
+      releaseRuntimeFolder(root)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    this.out.status('Runtime stopped.')
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * One line per request on stderr:
+ *   2026-11-27T16:30:00.123Z GET myorg-dev.apigee.net /helloworld 200 target=mymtlstarget upstream=127.0.0.1:8443 3ms
+ * with ` failure="..."` when the runtime answered for the target. Lines are gathered and
+ * written once per turn of the event loop: under load one write carries many lines.
+ */
+export interface AccessEntry {
+  method: string
+  host: string
+  path: string
+  status: number
+  target?: string
+  upstream?: string
+  ms: number
+  failure?: string
+}
+
+const clean = (s: string) => s.replace(/[\s"\\]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : '_'))
+
+export function formatAccessLine(e: AccessEntry, at: Date = new Date()): string {
+  const base = `${at.toISOString()} ${clean(e.method)} ${clean(e.host || '-')} ${clean(e.path)} ${e.status} target=${clean(e.target ?? '-')} upstream=${e.upstream ?? '-'} ${Math.round(e.ms)}ms`
+  return e.failure ? `${base} failure="${e.failure.replace(/["\\]/g, (c) => `\\${c}`).replace(/\s+/g, ' ')}"` : base
+}
+
+export class AccessLog {
+  private pending: string[] = []
+  private scheduled = false
+
+  constructor(private readonly sink?: (lines: string) => void) {}
+
+  write(entry: AccessEntry): void {
+    if (!this.sink) return
+    this.pending.push(formatAccessLine(entry))
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false
+    if (this.pending.length === 0 || !this.sink) return
+    const lines = this.pending.join('\n') + '\n'
+    this.pending = []
+    this.sink(lines)
+  }
+}

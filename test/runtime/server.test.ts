@@ -1,0 +1,103 @@
+import * as http from 'node:http'
+import * as net from 'node:net'
+import * as path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {createArchiveDeployment, runArchiveDeployment} from '../../src/core/archives/deployments.js'
+import {zipArchive} from '../../src/core/archives/source.js'
+import {createEnvironment} from '../../src/core/environments.js'
+import {FileStore} from '../../src/core/store/index.js'
+import {startRuntimeServer, STATUS_PATH, type RuntimeServer} from '../../src/runtime/server.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
+import {call} from '../helpers/runtime.js'
+
+/**
+ * The transport in-process, against plain-TCP peers that misbehave on purpose: a backend that
+ * never answers (504 after the route timeout), one that hangs up after reading the request
+ * (connection termination), and an echo backend (a POST body and the backend's own status and
+ * headers pass through untouched).
+ */
+let dir: string
+let store: FileStore
+let server: RuntimeServer
+const peers: net.Server[] = []
+const lines: string[] = []
+
+function listen(s: net.Server): Promise<number> {
+  peers.push(s)
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port)))
+}
+
+beforeAll(async () => {
+  dir = tempDir()
+  store = new FileStore(path.join(dir, 'state'))
+  await createEnvironment(store, 'myorg', 'dev')
+  const silent = await listen(net.createServer(() => {}))
+  const hangup = await listen(net.createServer((socket) => socket.once('data', () => socket.destroy())))
+  const echo = await listen(
+    http.createServer((req, res) => {
+      let body = ''
+      req.setEncoding('utf8').on('data', (d: string) => (body += d))
+      req.on('end', () => {
+        res.writeHead(418, 'I Am A Teapot', {'x-backend': 'yes', 'content-type': 'text/x-echo'})
+        res.end(`${req.method} ${req.url} host=${req.headers.host} ${body}`)
+      })
+    }),
+  )
+  const targets = [
+    {name: 'silent', host: '127.0.0.1', port: silent},
+    {name: 'hangup', host: '127.0.0.1', port: hangup},
+    {name: 'echo', host: '127.0.0.1', port: echo},
+  ]
+  const files = new Map<string, Buffer>([['environments/dev/targetservers.json', Buffer.from(JSON.stringify(targets))]])
+  for (const t of targets) files.set(`apiproxies/${t.name}/config.yaml`, Buffer.from(`basepath: /${t.name}\ntarget:\n  target_server_id: ${t.name}\n`))
+  const {deployment} = await createArchiveDeployment(store, 'myorg', 'dev', await zipArchive(files), {workerPid: process.pid})
+  await runArchiveDeployment(store, 'myorg', deployment.name)
+  server = await startRuntimeServer({store, host: '127.0.0.1', port: 0, timeoutMs: 300, reloadMs: 60_000, log: (l) => lines.push(l)})
+})
+
+afterAll(async () => {
+  await server?.close()
+  for (const p of peers) p.close()
+  rmTemp(dir)
+})
+
+describe('the runtime transport', () => {
+  it('a backend that never answers: 504 upstream request timeout after the route timeout', async () => {
+    const reply = await call(server.port, '/silent/x', 'any.host')
+    expect(reply).toMatchObject({status: 504, body: 'upstream request timeout'})
+    expect(reply.headers['content-type']).toBe('text/plain')
+  })
+
+  it('a backend that hangs up after the request: 503 connection termination', async () => {
+    expect(await call(server.port, '/hangup', 'any.host')).toMatchObject({
+      status: 503,
+      body: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+    })
+  })
+
+  it("the backend's status, reason, headers and body pass through; a POST body reaches it; the path after the basepath is forwarded", async () => {
+    const reply = await new Promise<{status: number; message: string; headers: http.IncomingHttpHeaders; body: string}>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: server.port, path: '/echo/a/b?q=1', method: 'POST', headers: {host: 'myorg-dev.example', 'content-type': 'text/plain'}}, (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (d: string) => (body += d))
+        res.on('end', () => resolve({status: res.statusCode!, message: res.statusMessage!, headers: res.headers, body}))
+      })
+      req.on('error', reject)
+      req.end('hello body')
+    })
+    expect(reply).toMatchObject({status: 418, message: 'I Am A Teapot', body: `POST /a/b?q=1 host=127.0.0.1:${(peers[2].address() as net.AddressInfo).port} hello body`})
+    expect(reply.headers['x-backend']).toBe('yes')
+    expect(reply.headers['content-type']).toBe('text/x-echo')
+  })
+
+  it('its status path says which deployments it serves; one access-log line per request', async () => {
+    const status = await call(server.port, STATUS_PATH, 'x')
+    expect(JSON.parse(status.body)).toMatchObject({pid: process.pid, serving: [{organization: 'myorg', environment: 'dev', proxies: [{name: 'echo', basepath: '/echo'}, {name: 'hangup', basepath: '/hangup'}, {name: 'silent', basepath: '/silent'}]}]})
+    await new Promise((r) => setImmediate(r))
+    const all = lines.join('').trimEnd().split('\n')
+    expect(all).toHaveLength(3)
+    expect(all[0]).toMatch(/^\S+Z GET any\.host \/silent\/x 504 target=silent upstream=127\.0\.0\.1:\d+ \d+ms failure="upstream request timeout"$/)
+    expect(all[2]).toMatch(/^\S+Z POST myorg-dev\.example \/echo\/a\/b\?q=1 418 target=echo upstream=127\.0\.0\.1:\d+ \d+ms$/)
+  })
+})
