@@ -43,11 +43,13 @@ const FS_ERRORS: Record<string, string> = {
   ENOENT: 'a folder disappeared while it was used',
 }
 
+/** An fs error as an MtlsError naming the resource (`name`, or the folder itself). */
 function fsFailure(error: unknown, action: string, name: string): MtlsError {
   if (error instanceof MtlsError) return error
   const code = (error as NodeJS.ErrnoException)?.code
   const words = code ? `${FS_ERRORS[code] ?? 'a file system error'} (${code})` : 'an unexpected error'
-  return new MtlsError('INTERNAL', `Could not ${action} "${name}" in the state folder: ${words}.`, {
+  const what = name === 'the state folder' ? `${action} the state folder` : `${action} "${name}" in the state folder`
+  return new MtlsError('INTERNAL', `Could not ${what}: ${words}.`, {
     hint: 'Check that the state folder (MTLSCTL_HOME, else ~/.mtlsctl) is writable, on a local disk, and has free space.',
     cause: error,
   })
@@ -231,12 +233,8 @@ export class FileStore implements Store {
       this.ensureRoot()
       release = await acquireLock(path.join(this.location, '.lock'), {staleMs: 10_000, scratch: path.join(this.location, TMP)})
     } catch (error) {
-      if (error instanceof Error && !('code' in error)) {
-        throw internal(
-          `Could not lock the state folder: ${error.message}.`,
-          'Another mtlsctl process may be stuck; the lock clears itself once its owner has exited.',
-        )
-      }
+      const hint = 'Another mtlsctl process may be stuck; the lock clears itself once its owner has exited.'
+      if (error instanceof Error && !('code' in error)) throw internal(`Could not lock the state folder: ${error.message}.`, hint)
       throw fsFailure(error, 'lock', 'the state folder')
     }
     try {
@@ -255,20 +253,34 @@ export class FileStore implements Store {
    * is emptied. Two directory reads when there is nothing to do.
    */
   private sweep(): void {
-    const tmp = path.join(this.location, TMP)
-    for (const entry of readdirOrEmpty(tmp)) {
-      if (processAlive(Number.parseInt(entry.name, 10))) continue
-      fs.rmSync(path.join(tmp, entry.name), {recursive: true, force: true})
-    }
-    const trash = path.join(this.location, TRASH)
-    const entries = readdirOrEmpty(trash)
-    if (entries.length === 0) return
-    for (const entry of entries) {
-      if (entry.name.endsWith(INTENT)) this.settle(path.join(trash, entry.name))
-    }
-    for (const entry of readdirOrEmpty(trash)) {
-      if (!entry.name.endsWith(INTENT)) fs.rmSync(path.join(trash, entry.name), {recursive: true, force: true})
-    }
+    // Best effort: what cannot be cleared now is tried again by the next write.
+    try {
+      const tmp = path.join(this.location, TMP)
+      for (const entry of readdirOrEmpty(tmp)) {
+        // Any live process's, this one's included: another thread may be writing it.
+        if (processAlive(Number.parseInt(entry.name, 10))) continue
+        fs.rmSync(path.join(tmp, entry.name), {recursive: true, force: true})
+      }
+      const trash = path.join(this.location, TRASH)
+      const entries = readdirOrEmpty(trash)
+      if (entries.length === 0) return
+      for (const entry of entries) {
+        if (entry.name.endsWith(INTENT) && !this.live(entry.name)) this.settle(path.join(trash, entry.name))
+      }
+      for (const entry of readdirOrEmpty(trash)) {
+        if (!entry.name.endsWith(INTENT) && !this.live(entry.name)) fs.rmSync(path.join(trash, entry.name), {recursive: true, force: true})
+      }
+    } catch {}
+  }
+
+  /**
+   * Whether an intent or trash entry (`<pid>-...`) belongs to another live process, which may
+   * still be using it (if its lock was taken over as stale). This process's own, seen while
+   * it holds the lock, are leftovers of a failure (intents and trash are only made under it).
+   */
+  private live(entry: string): boolean {
+    const pid = Number.parseInt(entry, 10)
+    return pid !== process.pid && processAlive(pid)
   }
 
   /** Records, before a multi-file change, which resource it touches (whole JSON, or ignored). */
