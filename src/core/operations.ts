@@ -44,6 +44,25 @@ interface Lease {
 interface OperationDoc extends Operation {
   createdAt: string
   lease?: Lease
+  /**
+   * The document that commits this operation's outcome together with its effects (see
+   * commitOperation); while the operation document is unfinished, an outcome found there is
+   * the operation's outcome.
+   */
+  commitDoc?: string
+}
+
+/** A finished operation's outcome. */
+export type OperationOutcome = {error: MtlsError} | {response: Record<string, unknown>}
+type StoredOutcome = {error: {code: number; message: string}} | {response: Record<string, unknown>}
+
+/**
+ * A document that records operation outcomes with its own content, in one write: the commit
+ * point of an operation with effects. `committed` keeps an outcome until the operation's own
+ * document is finished (the next commit into the document drops it).
+ */
+export interface CommitDoc {
+  committed?: Record<string, StoredOutcome>
 }
 
 /** How long a worker's lease lasts without renewal (MTLSCTL_OPERATION_LEASE_MS overrides). */
@@ -67,8 +86,13 @@ export function parseOperationRef(ref: string): {org?: string; uuid: string} {
 }
 
 function publicView(doc: OperationDoc): Operation {
-  const {createdAt: _c, lease: _l, ...operation} = doc
+  const {createdAt: _c, lease: _l, commitDoc: _d, ...operation} = doc
   return operation
+}
+
+export interface CreateOperationOptions {
+  /** See OperationDoc.commitDoc: where commitOperation records this operation's outcome. */
+  commitDoc?: string
 }
 
 export async function createOperation(
@@ -77,6 +101,7 @@ export async function createOperation(
   operationType: OperationType,
   targetResourceName: string,
   lease?: {pid: number},
+  options: CreateOperationOptions = {},
 ): Promise<Operation> {
   const uuid = randomUUID()
   const doc: OperationDoc = {
@@ -84,6 +109,7 @@ export async function createOperation(
     metadata: {'@type': METADATA_TYPE, operationType, state: 'IN_PROGRESS', targetResourceName},
     createdAt: String(Date.now()),
     ...(lease ? {lease: {pid: lease.pid, expiresAt: Date.now() + leaseMs()}} : {}),
+    ...(options.commitDoc ? {commitDoc: options.commitDoc} : {}),
   }
   await store.create(doc.name, doc)
   return publicView(doc)
@@ -100,31 +126,83 @@ export async function holdOperation(store: Store, name: string, pid = process.pi
   })
 }
 
-export async function finishOperation(
+const stored = (outcome: OperationOutcome): StoredOutcome =>
+  'error' in outcome ? {error: {code: outcome.error.code, message: outcome.error.message}} : {response: outcome.response}
+
+/** The outcome already committed for an unfinished operation, if any. */
+async function committedOutcome(store: Store, doc: OperationDoc): Promise<StoredOutcome | undefined> {
+  if (doc.done || !doc.commitDoc) return undefined
+  return (await store.get<CommitDoc>(doc.commitDoc))?.committed?.[doc.name]
+}
+
+function finished(doc: OperationDoc, outcome: StoredOutcome): OperationDoc {
+  const done: OperationDoc = {...doc, done: true, metadata: {...doc.metadata, state: 'FINISHED'}, ...outcome}
+  delete done.lease
+  delete done.commitDoc
+  return done
+}
+
+/**
+ * Finishes an operation with `outcome`, unless it is finished already, or its outcome was
+ * committed already (commitOperation): then that outcome stands.
+ */
+export async function finishOperation(store: Store, name: string, outcome: OperationOutcome): Promise<Operation> {
+  return store.withLock(async () => {
+    const doc = await store.get<OperationDoc>(name)
+    if (!doc) throw notFound(`Operation "${name}" not found.`)
+    if (doc.done) return publicView(doc)
+    const done = finished(doc, (await committedOutcome(store, doc)) ?? stored(outcome))
+    await store.put(name, done)
+    return publicView(done)
+  })
+}
+
+/**
+ * Finishes an operation together with its effects, all or nothing: `apply` turns the
+ * operation's commitDoc into its new content, and that one document, holding the outcome too,
+ * is written in one put: the commit point. The operation's own document is finished after it
+ * (a process killed in between leaves an outcome that every reader of the operation finds).
+ * Nothing is applied when the operation is finished already (e.g. its lease ran out and a
+ * reader finished it with INTERNAL): then that outcome is returned.
+ */
+export async function commitOperation<T extends CommitDoc>(
   store: Store,
   name: string,
-  outcome: {error: MtlsError} | {response: Record<string, unknown>},
+  apply: (current: T | undefined) => T | Promise<T>,
+  response: Record<string, unknown>,
 ): Promise<Operation> {
   return store.withLock(async () => {
     const doc = await store.get<OperationDoc>(name)
     if (!doc) throw notFound(`Operation "${name}" not found.`)
     if (doc.done) return publicView(doc)
-    const finished: OperationDoc = {
-      ...doc,
-      done: true,
-      metadata: {...doc.metadata, state: 'FINISHED'},
-      ...('error' in outcome
-        ? {error: {code: outcome.error.code, message: outcome.error.message}}
-        : {response: outcome.response}),
+    if (!doc.commitDoc) throw new MtlsError('INTERNAL', `Operation "${name}" has no document to commit its outcome to.`)
+    const current = await store.get<T>(doc.commitDoc)
+    const earlier = current?.committed?.[name]
+    if (earlier) return finishOperation(store, name, {response: {}})
+    const next = await apply(current)
+    const committed: Record<string, StoredOutcome> = {}
+    // Outcomes of operations whose own document is finished (or gone) are not needed any more.
+    for (const [other, outcome] of Object.entries(current?.committed ?? {})) {
+      const otherDoc = await store.get<OperationDoc>(other)
+      if (otherDoc && !otherDoc.done) committed[other] = outcome
     }
-    delete finished.lease
-    await store.put(name, finished)
-    return publicView(finished)
+    committed[name] = {response}
+    await store.put(doc.commitDoc, {...next, committed})
+    const done = finished(doc, {response})
+    await store.put(name, done)
+    return publicView(done)
   })
 }
 
 async function expireIfAbandoned(store: Store, doc: OperationDoc): Promise<OperationDoc> {
-  if (doc.done || !doc.lease || doc.lease.expiresAt > Date.now()) return doc
+  if (doc.done) return doc
+  // Committed by a process that stopped before finishing the operation's own document.
+  const committed = await committedOutcome(store, doc)
+  if (committed) {
+    await finishOperation(store, doc.name, {response: {}})
+    return (await store.get<OperationDoc>(doc.name)) ?? doc
+  }
+  if (!doc.lease || doc.lease.expiresAt > Date.now()) return doc
   await finishOperation(store, doc.name, {
     error: new MtlsError(
       'INTERNAL',

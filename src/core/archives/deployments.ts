@@ -4,6 +4,8 @@ import {getEnvironment} from '../environments.js'
 import {failedPrecondition, invalidArgument, MtlsError, notFound} from '../errors.js'
 import {archiveDeploymentName, checkId, envName} from '../names.js'
 import {
+  commitOperation,
+  type CommitDoc,
   createOperation,
   finishOperation,
   getOperation,
@@ -37,10 +39,21 @@ export interface ArchiveDeploymentRow {
 }
 
 /** Apigee v1 `ApiProxy`: the revisions successful deployments created. */
-interface ApiProxyDoc {
+export interface ApiProxy {
   name: string
   revision: string[]
   latestRevisionId: string
+}
+
+/**
+ * Every proxy's revisions, for the whole organization, in ONE document: a deployment's
+ * revisions and its operation's outcome are committed together in one write of it
+ * (commitOperation), so a killed deploy leaves all its revisions or none, and revision
+ * numbers count successful deployments only. Revisions are contiguous: proxy A has revisions
+ * 1 to `apis[A]`.
+ */
+interface RevisionsDoc extends CommitDoc {
+  apis: Record<string, number>
 }
 
 const ARCHIVE_BLOB = 'archive.zip'
@@ -51,11 +64,28 @@ function newArchiveId(): string {
   return [...randomBytes(18)].map((b) => ID_CHARS[b % ID_CHARS.length]).join('')
 }
 
-const apiName = (org: string, api: string) => `organizations/${org}/apis/${api}`
+const revisionsName = (org: string) => `organizations/${org}/apiRevisions`
 
+/** The latest revision of each proxy (a Map: proxy names such as `__proto__` are valid ids). */
+async function latestRevisions(store: Store, org: string, doc?: RevisionsDoc): Promise<Map<string, number>> {
+  const current = doc ?? (await store.get<RevisionsDoc>(revisionsName(org)))
+  if (current) return new Map(Object.entries(current.apis ?? {}))
+  // A state folder from before the revisions document: one `apis/<name>` document per proxy.
+  const legacy = await store.list<{name: string; latestRevisionId: string}>(`organizations/${org}/apis`)
+  return new Map(legacy.map((d) => [d.name, Number(d.latestRevisionId)]))
+}
+
+/** The revision the next successful deployment of `api` creates: one past the last. */
 export async function nextRevision(store: Store, org: string, api: string): Promise<number> {
-  const doc = await store.get<ApiProxyDoc>(apiName(org, api))
-  return doc ? Number(doc.latestRevisionId) + 1 : 1
+  return ((await latestRevisions(store, org)).get(api) ?? 0) + 1
+}
+
+/** Apigee's `ApiProxy` for a deployed proxy, or undefined when no deployment created it. */
+export async function getApiProxy(store: Store, org: string, api: string): Promise<ApiProxy | undefined> {
+  const latest = (await latestRevisions(store, org)).get(api)
+  if (!latest) return undefined
+  const revision = Array.from({length: latest}, (_, i) => String(i + 1))
+  return {name: api, revision, latestRevisionId: String(latest)}
 }
 
 export interface CreateDeploymentOptions {
@@ -99,7 +129,9 @@ export async function createArchiveDeployment(
   const id = newArchiveId()
   const name = archiveDeploymentName(org, env, id)
   const now = String(Date.now())
-  const operation = await createOperation(store, org, 'INSERT', name, options.workerPid ? {pid: options.workerPid} : undefined)
+  const operation = await createOperation(store, org, 'INSERT', name, options.workerPid ? {pid: options.workerPid} : undefined, {
+    commitDoc: revisionsName(org),
+  })
   const deployment: ArchiveDeployment = {
     name,
     ...(options.gcsUri ? {gcsUri: options.gcsUri} : {}),
@@ -120,7 +152,10 @@ export async function validateArchiveFiles(
   files: Map<string, Buffer>,
 ): Promise<ValidationResult> {
   await getEnvironment(store, org, env)
-  return validateArchive(files, {store, org, env, nextRevision: (api) => nextRevision(store, org, api)})
+  // Read once per validation: thousands of proxies ask for their next revision.
+  let latest: Promise<Map<string, number>> | undefined
+  const next = async (api: string) => ((await (latest ??= latestRevisions(store, org))).get(api) ?? 0) + 1
+  return validateArchive(files, {store, org, env, nextRevision: next})
 }
 
 /** The operation's work: validate, then record the deployed revisions. */
@@ -136,17 +171,23 @@ export async function runArchiveDeployment(store: Store, org: string, deployment
     if (result.problems.length > 0) {
       return await finishOperation(store, deployment.operation, {error: invalidArgument(result.message)})
     }
-    await store.withLock(async () => {
-      for (const {name} of result.proxies) {
-        const revision = String(await nextRevision(store, org, name))
-        const doc = (await store.get<ApiProxyDoc>(apiName(org, name))) ?? {name, revision: [], latestRevisionId: '0'}
-        await store.put(apiName(org, name), {...doc, revision: [...doc.revision, revision], latestRevisionId: revision})
-      }
-      await store.put(deploymentName, {...deployment, updatedAt: String(Date.now())})
-    })
-    return await finishOperation(store, deployment.operation, {
-      response: {'@type': 'type.googleapis.com/google.cloud.apigee.v1.ArchiveDeployment', ...deployment},
-    })
+    // The commit point: every proxy's new revision and the operation's outcome, in one write.
+    const operation = await commitOperation<RevisionsDoc>(
+      store,
+      deployment.operation,
+      async (current) => {
+        const latest = await latestRevisions(store, org, current)
+        for (const {name} of result.proxies) latest.set(name, (latest.get(name) ?? 0) + 1)
+        return {apis: Object.fromEntries(latest)}
+      },
+      {'@type': 'type.googleapis.com/google.cloud.apigee.v1.ArchiveDeployment', ...deployment},
+    )
+    if (!operation.error) {
+      await store.withLock(async () => {
+        if (await store.get(deploymentName)) await store.put(deploymentName, {...deployment, updatedAt: String(Date.now())})
+      })
+    }
+    return operation
   } catch (error) {
     const failure = error instanceof MtlsError ? error : new MtlsError('INTERNAL', (error as Error).message)
     return finishOperation(store, deployment.operation, {error: failure})

@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {internal, invalidArgument, MtlsError} from '../errors.js'
-import {acquireLock} from './lock.js'
+import {acquireLock, processAlive} from './lock.js'
 import type {Blob, BlobOptions, Store} from './store.js'
 
 const SEGMENT = /^[\w-][\w.-]{0,254}$/
@@ -12,6 +12,59 @@ const SEGMENT = /^[\w-][\w.-]{0,254}$/
 const BLOB_PART = /^[a-z0-9-]{1,32}\.[a-z0-9.]{1,16}$/
 const DIR_MODE = 0o700
 const FILE_MODE = 0o600
+/**
+ * File names are at most 255 bytes (NAME_MAX): an id longer than this cannot carry `.json`.
+ * Such a resource keeps its document inside its own folder, as `ID/.doc.json`.
+ */
+const LONGEST_DOC_FILE_ID = 250
+const DOC_IN_FOLDER = '.doc.json'
+/** Temporary files (`<pid>-<random>`), assembled locks; swept of dead processes' entries. */
+const TMP = '.tmp'
+/** Folders on their way out, and intents (`*.intent`): emptied under the lock. */
+const TRASH = '.trash'
+const INTENT = '.intent'
+
+/** What an fs error code means, in words (never the path Node puts in its message). */
+const FS_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exhausted',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENAMETOOLONG: 'a file name is too long for the file system',
+  ENOTDIR: 'a file stands where a folder is expected',
+  EISDIR: 'a folder stands where a file is expected',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EIO: 'an input/output error',
+  ELOOP: 'too many symbolic links',
+  EEXIST: 'a file is in the way',
+  ENOTEMPTY: 'a folder is in the way',
+  ENOENT: 'a folder disappeared while it was used',
+}
+
+/** An fs error as an MtlsError naming the resource (`name`, or the folder itself). */
+function fsFailure(error: unknown, action: string, name: string): MtlsError {
+  if (error instanceof MtlsError) return error
+  const code = (error as NodeJS.ErrnoException)?.code
+  const words = code ? `${FS_ERRORS[code] ?? 'a file system error'} (${code})` : 'an unexpected error'
+  const what = name === 'the state folder' ? `${action} the state folder` : `${action} "${name}" in the state folder`
+  return new MtlsError('INTERNAL', `Could not ${what}: ${words}.`, {
+    hint: 'Check that the state folder (MTLSCTL_HOME, else ~/.mtlsctl) is writable, on a local disk, and has free space.',
+    cause: error,
+  })
+}
+
+function readdirOrEmpty(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, {withFileTypes: true})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+const random = () => randomBytes(6).toString('hex')
 
 /**
  * The embedded store: one folder, a file per resource, in the shape of the resource names.
@@ -20,11 +73,15 @@ const FILE_MODE = 0o600
  *   organizations/acme/environments/dev.json
  *   organizations/acme/environments/dev/keystores/ks1/aliases/a1.json
  *   organizations/acme/environments/dev/keystores/ks1/aliases/a1/cert.pem   (blobs of a1)
+ *   .../aliases/<an id of 251-255 characters>/.doc.json                      (NAME.json would not fit)
  *
- * Every write goes to a temporary file that is fsync'ed and renamed into place, so a process
- * killed at any point leaves each file either old or new. Mutations that read first run under
- * an inter-process lock (`lock.ts`: a lock directory with its owner's pid, taken over when the
- * owner is dead or stale, so a killed holder does not block the store).
+ * Every write goes to a temporary file in `.tmp/` that is fsync'ed and renamed into place, so
+ * a process killed at any point leaves each file either old or new. Mutations that read first
+ * run under an inter-process lock (`lock.ts`). A create with blobs and a delete first leave an
+ * intent in `.trash/` naming the resource: whoever takes the lock next finishes it (no
+ * document: the resource's folder goes), so a killed process leaves no orphan blob (no key)
+ * in the live tree. Taking the lock also empties `.trash/` and removes dead processes'
+ * temporary files, so nothing deleted (private keys included) outlives the next write.
  */
 export class FileStore implements Store {
   readonly location: string
@@ -47,89 +104,112 @@ export class FileStore implements Store {
   }
 
   async get<T>(name: string): Promise<T | undefined> {
-    return this.readDoc<T>(this.docPath(name))
+    const file = this.docPath(name)
+    return this.guard('read', name, () => this.readDoc<T>(file, name))
   }
 
   async ids(collection: string): Promise<string[]> {
     const dir = this.dirPath(collection)
-    let entries: string[]
-    try {
-      entries = fs.readdirSync(dir)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
+    return this.guard('list', collection, () => this.idsIn(dir))
+  }
+
+  private idsIn(dir: string): string[] {
+    const ids: string[] = []
+    for (const entry of readdirOrEmpty(dir)) {
+      const id = entry.name
+      if (id.startsWith('.')) continue
+      let kind: 'file' | 'dir' | undefined = entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : undefined
+      if (kind === undefined) {
+        // A file system that does not report types: ask.
+        const stat = fs.statSync(path.join(dir, id), {throwIfNoEntry: false})
+        kind = stat?.isFile() ? 'file' : stat?.isDirectory() ? 'dir' : undefined
+      }
+      if (kind === 'file' && id.endsWith('.json')) ids.push(id.slice(0, -5))
+      else if (kind === 'dir' && id.length > LONGEST_DOC_FILE_ID && fs.existsSync(path.join(dir, id, DOC_IN_FOLDER))) ids.push(id)
     }
-    return entries
-      .filter((e) => e.endsWith('.json') && !e.startsWith('.'))
-      .map((e) => e.slice(0, -5))
-      .sort()
+    return ids.sort()
   }
 
   async list<T>(collection: string): Promise<T[]> {
     const dir = this.dirPath(collection)
-    const docs: T[] = []
-    for (const id of await this.ids(collection)) {
-      const doc = this.readDoc<T>(path.join(dir, `${id}.json`))
-      if (doc !== undefined) docs.push(doc)
-    }
-    return docs
+    return this.guard('list', collection, () => {
+      const docs: T[] = []
+      // Ids come from the folder itself: their paths need no check (a collection may hold 10,000).
+      for (const id of this.idsIn(dir)) {
+        const file = id.length > LONGEST_DOC_FILE_ID ? path.join(dir, id, DOC_IN_FOLDER) : path.join(dir, `${id}.json`)
+        const doc = this.readDoc<T>(file, `${collection}/${id}`)
+        if (doc !== undefined) docs.push(doc)
+      }
+      return docs
+    })
   }
 
   async put(name: string, doc: unknown): Promise<void> {
-    this.writeAtomic(this.docPath(name), JSON.stringify(doc, null, 2) + '\n')
+    const file = this.docPath(name)
+    this.guard('write', name, () => this.writeAtomic(file, JSON.stringify(doc, null, 2) + '\n'))
   }
 
   async create(name: string, doc: unknown, blobs: Record<string, Blob> = {}): Promise<boolean> {
-    return this.withLock(async () => {
-      const file = this.docPath(name)
-      if (fs.existsSync(file)) return false
-      // Leftovers of a delete that was killed half-way belong to no resource: clear them first.
-      this.discard(this.dirPath(name))
-      for (const [part, blob] of Object.entries(blobs)) {
-        this.writeAtomic(this.blobPath(name, part), blob.data)
-      }
-      // The document is written last: it is the commit point of the whole resource.
-      this.writeAtomic(file, JSON.stringify(doc, null, 2) + '\n')
-      return true
-    })
+    const file = this.docPath(name)
+    const dir = this.dirPath(name)
+    const parts = Object.entries(blobs).map(([part, blob]) => [this.blobPath(name, part), blob.data] as const)
+    return this.withLock(async () =>
+      this.guard('create', name, () => {
+        if (fs.existsSync(file)) return false
+        // Blobs are written before the document: until it is, an intent says what to undo.
+        const intent = parts.length > 0 ? this.writeIntent(name) : undefined
+        try {
+          // Leftovers under the name belong to no resource: clear them first.
+          this.discard(dir)
+          for (const [blobFile, data] of parts) this.writeAtomic(blobFile, data)
+          // The document is written last: it is the commit point of the whole resource.
+          this.writeAtomic(file, JSON.stringify(doc, null, 2) + '\n')
+        } finally {
+          if (intent) this.settle(intent)
+        }
+        return true
+      }),
+    )
   }
 
   async delete(name: string): Promise<boolean> {
     const file = this.docPath(name)
-    let existed = true
-    try {
-      // Removing the document is the commit point; the children go after it.
-      fs.unlinkSync(file)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      existed = false
-    }
-    this.discard(this.dirPath(name))
-    return existed
-  }
-
-  /** Moves a folder out of the tree in one rename, then removes it. */
-  private discard(dir: string): void {
-    if (!fs.existsSync(dir)) return
-    const trash = path.join(this.location, '.trash')
-    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
-    const moved = path.join(trash, `${Date.now()}-${randomBytes(6).toString('hex')}`)
-    fs.renameSync(dir, moved)
-    fs.rmSync(moved, {recursive: true, force: true})
+    return this.withLock(async () =>
+      this.guard('delete', name, () => {
+        const intent = this.writeIntent(name)
+        let existed = true
+        try {
+          // Removing the document is the commit point; the children go after it.
+          fs.unlinkSync(file)
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+            fs.rmSync(intent, {force: true})
+            throw error
+          }
+          existed = false
+        }
+        this.settle(intent)
+        return existed
+      }),
+    )
   }
 
   async getBlob(name: string, part: string): Promise<Buffer | undefined> {
-    try {
-      return fs.readFileSync(this.blobPath(name, part))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
+    const file = this.blobPath(name, part)
+    return this.guard('read', name, () => {
+      try {
+        return fs.readFileSync(file)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        throw error
+      }
+    })
   }
 
   async putBlob(name: string, part: string, data: Buffer | string, _options: BlobOptions = {}): Promise<void> {
     // Every file in the store is 0600 (secrets included); the option documents intent.
-    this.writeAtomic(this.blobPath(name, part), data)
+    const file = this.blobPath(name, part)
+    this.guard('write', name, () => this.writeAtomic(file, data))
   }
 
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -148,21 +228,96 @@ export class FileStore implements Store {
   }
 
   private async withFileLock<T>(fn: () => Promise<T>): Promise<T> {
-    this.ensureRoot()
     let release: () => void
     try {
-      release = await acquireLock(path.join(this.location, '.lock'), {staleMs: 10_000})
+      this.ensureRoot()
+      release = await acquireLock(path.join(this.location, '.lock'), {staleMs: 10_000, scratch: path.join(this.location, TMP)})
     } catch (error) {
-      throw internal(
-        `Could not lock the state folder ${this.location}: ${(error as Error).message}`,
-        'Another mtlsctl process may be stuck; the lock clears itself once its owner has exited.',
-      )
+      const hint = 'Another mtlsctl process may be stuck; the lock clears itself once its owner has exited.'
+      if (error instanceof Error && !('code' in error)) throw internal(`Could not lock the state folder: ${error.message}.`, hint)
+      throw fsFailure(error, 'lock', 'the state folder')
     }
     try {
+      this.sweep()
       return await fn()
     } finally {
       release()
     }
+  }
+
+  // -- leftovers ----------------------------------------------------------------------------
+
+  /**
+   * Under the lock: finishes what killed processes left. Temporary files of dead processes
+   * go; each intent is settled (a resource without its document loses its folder); the trash
+   * is emptied. Two directory reads when there is nothing to do.
+   */
+  private sweep(): void {
+    // Best effort: what cannot be cleared now is tried again by the next write.
+    try {
+      const tmp = path.join(this.location, TMP)
+      for (const entry of readdirOrEmpty(tmp)) {
+        // Any live process's, this one's included: another thread may be writing it.
+        if (processAlive(Number.parseInt(entry.name, 10))) continue
+        fs.rmSync(path.join(tmp, entry.name), {recursive: true, force: true})
+      }
+      const trash = path.join(this.location, TRASH)
+      const entries = readdirOrEmpty(trash)
+      if (entries.length === 0) return
+      for (const entry of entries) {
+        if (entry.name.endsWith(INTENT) && !this.live(entry.name)) this.settle(path.join(trash, entry.name))
+      }
+      for (const entry of readdirOrEmpty(trash)) {
+        if (!entry.name.endsWith(INTENT) && !this.live(entry.name)) fs.rmSync(path.join(trash, entry.name), {recursive: true, force: true})
+      }
+    } catch {}
+  }
+
+  /**
+   * Whether an intent or trash entry (`<pid>-...`) belongs to another live process, which may
+   * still be using it (if its lock was taken over as stale). This process's own, seen while
+   * it holds the lock, are leftovers of a failure (intents and trash are only made under it).
+   */
+  private live(entry: string): boolean {
+    const pid = Number.parseInt(entry, 10)
+    return pid !== process.pid && processAlive(pid)
+  }
+
+  /** Records, before a multi-file change, which resource it touches (whole JSON, or ignored). */
+  private writeIntent(name: string): string {
+    const trash = path.join(this.location, TRASH)
+    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
+    const file = path.join(trash, `${process.pid}-${random()}${INTENT}`)
+    fs.writeFileSync(file, JSON.stringify({name}), {mode: FILE_MODE, flag: 'wx'})
+    return file
+  }
+
+  /** Finishes an intent: a resource whose document is absent has no folder either. */
+  private settle(intent: string): void {
+    let name: string | undefined
+    try {
+      name = (JSON.parse(fs.readFileSync(intent, 'utf8')) as {name?: unknown}).name as string
+    } catch {
+      // Cut short while it was written: nothing was changed after it.
+    }
+    if (typeof name === 'string') {
+      let file: string | undefined
+      try {
+        file = this.docPath(name)
+      } catch {}
+      if (file && !fs.existsSync(file)) this.discard(this.dirPath(name))
+    }
+    fs.rmSync(intent, {force: true})
+  }
+
+  /** Moves a folder out of the tree in one rename, then removes it. */
+  private discard(dir: string): void {
+    if (!fs.existsSync(dir)) return
+    const trash = path.join(this.location, TRASH)
+    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
+    const moved = path.join(trash, `${process.pid}-${random()}`)
+    fs.renameSync(dir, moved)
+    fs.rmSync(moved, {recursive: true, force: true})
   }
 
   // -- paths ------------------------------------------------------------------------------
@@ -187,7 +342,9 @@ export class FileStore implements Store {
   }
 
   private docPath(name: string): string {
-    return this.resolveInside(this.segments(name), '.json')
+    const parts = this.segments(name)
+    if ((parts.at(-1) as string).length > LONGEST_DOC_FILE_ID) return this.resolveInside([...parts, DOC_IN_FOLDER])
+    return this.resolveInside(parts, '.json')
   }
 
   private dirPath(name: string): string {
@@ -201,7 +358,16 @@ export class FileStore implements Store {
 
   // -- io ---------------------------------------------------------------------------------
 
-  private readDoc<T>(file: string): T | undefined {
+  /** Runs fs work for `name`; an fs error becomes an MtlsError naming the resource, not a path. */
+  private guard<T>(action: string, name: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (error) {
+      throw fsFailure(error, action, name)
+    }
+  }
+
+  private readDoc<T>(file: string, name: string): T | undefined {
     let text: string
     try {
       text = fs.readFileSync(file, 'utf8')
@@ -212,25 +378,32 @@ export class FileStore implements Store {
     try {
       return JSON.parse(text) as T
     } catch {
-      throw new MtlsError('DATA_LOSS', `The state file ${file} is not valid JSON.`, {
-        hint: 'It was changed outside mtlsctl; restore it or delete the resource.',
+      throw new MtlsError('DATA_LOSS', `The state file ${path.relative(this.location, file)} is not valid JSON.`, {
+        hint: `It was changed outside mtlsctl; restore it or delete "${name}".`,
       })
     }
   }
 
   private writeAtomic(file: string, data: Buffer | string): void {
-    const dir = path.dirname(file)
     this.ensureRoot()
-    fs.mkdirSync(dir, {recursive: true, mode: DIR_MODE})
-    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
-    const fd = fs.openSync(tmp, 'wx', FILE_MODE)
+    const tmpDir = path.join(this.location, TMP)
+    const tmp = path.join(tmpDir, `${process.pid}-${random()}`)
+    let fd: number
     try {
-      fs.writeFileSync(fd, data)
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
+      fd = fs.openSync(tmp, 'wx', FILE_MODE)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      fs.mkdirSync(tmpDir, {recursive: true, mode: DIR_MODE})
+      fd = fs.openSync(tmp, 'wx', FILE_MODE)
     }
     try {
+      try {
+        fs.writeFileSync(fd, data)
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+      fs.mkdirSync(path.dirname(file), {recursive: true, mode: DIR_MODE})
       fs.renameSync(tmp, file)
     } catch (error) {
       fs.rmSync(tmp, {force: true})

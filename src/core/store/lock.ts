@@ -1,10 +1,14 @@
+import {randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 /**
- * The store's inter-process lock: a directory created with mkdir (atomic on every local file
- * system), holding the owner's pid. A lock whose owner is dead, or that has not been renewed
- * for `staleMs`, is taken over, so a process killed while holding it blocks nobody for long.
+ * The store's inter-process lock: a directory holding its owner's pid and a token, put in
+ * place with one rename (made whole in a scratch folder first, so the lock is never seen
+ * without its owner). A lock whose owner is dead, or that has not been renewed for `staleMs`,
+ * is taken over, so a process killed while holding it blocks nobody for long. Released and
+ * taken-over locks are renamed into the scratch folder before they are removed, so the lock
+ * path is always either a whole lock or absent.
  * (Written here rather than taken from proper-lockfile: that package patches `fs` through
  * graceful-fs and hooks signals through signal-exit, ~30 ms on every command's start-up, and
  * its signal hook re-raised SIGTERM in the emulator.)
@@ -12,16 +16,17 @@ import * as path from 'node:path'
 export interface LockOptions {
   staleMs?: number
   timeoutMs?: number
+  /**
+   * A folder on the same file system where the lock is assembled and where released locks go
+   * before removal. Entries are named `<pid>-...`, so whoever cleans the folder can tell a
+   * live process's entries from a dead one's. Defaults to the lock's own folder.
+   */
+  scratch?: string
 }
 
-function ownerAlive(dir: string): boolean | undefined {
-  let pid: number
-  try {
-    pid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'))
-  } catch {
-    return undefined // being created or removed: judge by age instead
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined
+/** Whether the process `pid` is alive (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
     return true
@@ -30,43 +35,67 @@ function ownerAlive(dir: string): boolean | undefined {
   }
 }
 
+function readOwner(dir: string): {pid: number; token: string} | undefined {
+  try {
+    const [pid, token = ''] = fs.readFileSync(path.join(dir, 'pid'), 'utf8').split('\n')
+    return {pid: Number(pid), token}
+  } catch {
+    return undefined
+  }
+}
+
 function isStale(dir: string, staleMs: number): boolean {
   let mtime: number
   try {
     mtime = fs.statSync(dir).mtimeMs
   } catch {
-    return false // already gone: the next mkdir decides
+    return false // already gone: the next rename decides
   }
-  const alive = ownerAlive(dir)
-  if (alive === false) return true
+  const owner = readOwner(dir)
+  // A lock without a readable owner (left by an older version killed mid-way): judge by age.
+  if (owner && Number.isInteger(owner.pid) && owner.pid > 0 && !processAlive(owner.pid)) return true
   return Date.now() - mtime > staleMs
 }
+
+const scratchName = (scratch: string, what: string) => path.join(scratch, `${process.pid}-${what}-${randomBytes(6).toString('hex')}`)
 
 /** Takes the lock at `dir`; resolves to its release function. */
 export async function acquireLock(dir: string, options: LockOptions = {}): Promise<() => void> {
   const staleMs = options.staleMs ?? 10_000
+  const scratch = options.scratch ?? path.dirname(dir)
   const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  const token = randomBytes(12).toString('hex')
+  fs.mkdirSync(scratch, {recursive: true, mode: 0o700})
+  const staged = scratchName(scratch, 'lock')
+  fs.mkdirSync(staged, {mode: 0o700})
+  fs.writeFileSync(path.join(staged, 'pid'), `${process.pid}\n${token}`, {mode: 0o600})
   let delay = 2
-  for (;;) {
-    try {
-      fs.mkdirSync(dir, {mode: 0o700})
-      fs.writeFileSync(path.join(dir, 'pid'), String(process.pid), {mode: 0o600})
-      break
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-    if (isStale(dir, staleMs)) {
-      // One rename wins; whoever loses simply tries again.
-      const moved = `${dir}.stale-${process.pid}-${Date.now()}`
+  try {
+    for (;;) {
       try {
-        fs.renameSync(dir, moved)
-        fs.rmSync(moved, {recursive: true, force: true})
-      } catch {}
-      continue
+        // rename(2) puts a directory in place only where none (or an empty one) is: atomic.
+        fs.renameSync(staged, dir)
+        break
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+      }
+      if (isStale(dir, staleMs)) {
+        // One rename wins; whoever loses simply tries again.
+        const moved = scratchName(scratch, 'stale')
+        try {
+          fs.renameSync(dir, moved)
+          fs.rmSync(moved, {recursive: true, force: true})
+        } catch {}
+        continue
+      }
+      if (Date.now() > deadline) throw new Error('the lock is held by another process')
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
+      delay = Math.min(delay * 1.5, 50)
     }
-    if (Date.now() > deadline) throw new Error(`the lock ${dir} is held by another process`)
-    await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
-    delay = Math.min(delay * 1.5, 50)
+  } catch (error) {
+    fs.rmSync(staged, {recursive: true, force: true})
+    throw error
   }
   // Renewed while held, so a long operation is not mistaken for a dead one.
   const renew = setInterval(() => {
@@ -78,6 +107,14 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
   renew.unref()
   return () => {
     clearInterval(renew)
-    fs.rmSync(dir, {recursive: true, force: true})
+    // Only our own lock is released (one taken over from us belongs to someone else now).
+    if (readOwner(dir)?.token !== token) return
+    const moved = scratchName(scratch, 'released')
+    try {
+      fs.renameSync(dir, moved)
+    } catch {
+      return
+    }
+    fs.rmSync(moved, {recursive: true, force: true})
   }
 }

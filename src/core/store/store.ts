@@ -24,14 +24,22 @@ export interface Store {
   /** Writes a document atomically: readers see the old or the new version, never a mix. */
   put(name: string, doc: unknown): Promise<void>
   /**
-   * Creates a resource with its blobs, all or nothing: returns false (and writes nothing) when
-   * the resource exists. Leftovers under the name from an interrupted delete are cleared.
+   * Creates a resource with its blobs, all or nothing, under the lock: returns false (and
+   * writes nothing) when the resource exists. Leftovers under the name are cleared; a process
+   * killed half-way leaves nothing visible, and nothing at all after the next locked write.
    */
   create(name: string, doc: unknown, blobs?: Record<string, Blob>): Promise<boolean>
-  /** Removes a document, its blobs and everything below it. Returns false when it did not exist. */
+  /**
+   * Removes a document, its blobs and everything below it, under the lock, all or nothing in
+   * the same sense as create. Returns false when it did not exist.
+   */
   delete(name: string): Promise<boolean>
   getBlob(name: string, part: string): Promise<Buffer | undefined>
   putBlob(name: string, part: string, data: Buffer | string, options?: BlobOptions): Promise<void>
-  /** Runs fn holding the store's inter-process lock: use it for every read-modify-write. */
+  /**
+   * Runs fn holding the store's inter-process lock: use it for every read-modify-write. A
+   * change that spans several documents commits with ONE write of one of them (see
+   * operations.ts commitOperation), not with several puts.
+   */
   withLock<T>(fn: () => Promise<T>): Promise<T>
 }

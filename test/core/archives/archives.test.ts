@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {createArchiveDeployment, runArchiveDeployment, validateArchiveFiles} from '../../../src/core/archives/deployments.js'
+import {createArchiveDeployment, getApiProxy, runArchiveDeployment, validateArchiveFiles} from '../../../src/core/archives/deployments.js'
 import {parseJsonFile, parseYamlFile} from '../../../src/core/archives/parse.js'
 import {readSource, unzipArchive, zipArchive} from '../../../src/core/archives/source.js'
 import {createEnvironment} from '../../../src/core/environments.js'
@@ -95,7 +95,7 @@ describe('archive validation (engine)', () => {
     const done = await runArchiveDeployment(store, 'o', deployment.name)
     expect(done).toMatchObject({done: true, metadata: {state: 'FINISHED'}})
     expect(done.error).toBeUndefined()
-    expect(await store.get('organizations/o/apis/a')).toEqual({name: 'a', revision: ['1'], latestRevisionId: '1'})
+    expect(await getApiProxy(store, 'o', 'a')).toEqual({name: 'a', revision: ['1'], latestRevisionId: '1'})
   })
 })
 
