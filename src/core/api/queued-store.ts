@@ -2,8 +2,8 @@ import type {Blob, BlobOptions, Store} from '../store/index.js'
 
 /**
  * The emulator serves many requests in one process. The store's lock is an inter-process lock
- * that waiters poll (with backoff), and FileStore counts lock depth per instance; so each
- * request gets its own store, and this wrapper queues the requests of this process for the
+ * that waiters poll (with backoff), and a FileStore queues only its own callers; each request
+ * gets its own store, so this wrapper queues the requests of this process for the
  * lock in order: one of them polls the lock file at a time, the others wait their turn
  * without sleeping. Other processes (the CLI) still meet at the lock file as before.
  */
