@@ -20,6 +20,7 @@ import CertsCreate from './commands/certs/create.js'
 import CertsDescribe from './commands/certs/describe.js'
 import CertsExport from './commands/certs/export.js'
 import CertsHandshake from './commands/certs/handshake.js'
+import CertsProbe from './commands/certs/probe.js'
 import CertsSign from './commands/certs/sign.js'
 import CertsVerify from './commands/certs/verify.js'
 import ConfigGet from './commands/config/get.js'
@@ -66,6 +67,7 @@ export const COMMANDS = {
   'certs:describe': CertsDescribe,
   'certs:export': CertsExport,
   'certs:handshake': CertsHandshake,
+  'certs:probe': CertsProbe,
   'certs:sign': CertsSign,
   'certs:verify': CertsVerify,
   'config:get': ConfigGet,
