@@ -23,6 +23,7 @@ const external = [
   '@inquirer/prompts',
   'busboy',
   'fflate',
+  'kubernetes-models',
   'chalk',
   '@oclif/plugin-*',
   'esbuild',

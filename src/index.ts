@@ -34,6 +34,9 @@ import EnvironmentsCreate from './commands/environments/create.js'
 import EnvironmentsDelete from './commands/environments/delete.js'
 import EnvironmentsDescribe from './commands/environments/describe.js'
 import EnvironmentsList from './commands/environments/list.js'
+import HybridCheck from './commands/hybrid/check.js'
+import HybridNetworkPolicies from './commands/hybrid/network-policies.js'
+import HybridPorts from './commands/hybrid/ports.js'
 import KeystoresCreate from './commands/keystores/create.js'
 import KeystoresDelete from './commands/keystores/delete.js'
 import KeystoresDescribe from './commands/keystores/describe.js'
@@ -81,6 +84,9 @@ export const COMMANDS = {
   'environments:delete': EnvironmentsDelete,
   'environments:describe': EnvironmentsDescribe,
   'environments:list': EnvironmentsList,
+  'hybrid:check': HybridCheck,
+  'hybrid:network-policies': HybridNetworkPolicies,
+  'hybrid:ports': HybridPorts,
   'keystores:create': KeystoresCreate,
   'keystores:delete': KeystoresDelete,
   'keystores:describe': KeystoresDescribe,

@@ -71,7 +71,7 @@ export default class CertsProbe extends BaseCommand<typeof CertsProbe> {
     if (r.chain.length > 0) {
       text += row('Chain presented', `${r.chain.length} certificate${r.chain.length === 1 ? '' : 's'}`)
       for (const [i, c] of r.chain.entries()) {
-        const left = c.daysLeft >= 0 ? `${c.daysLeft} day${c.daysLeft === 1 ? "" : "s"} left` : `expired ${-c.daysLeft} day${c.daysLeft === -1 ? "" : "s"} ago`
+        const left = c.daysLeft >= 0 ? `${c.daysLeft} day${c.daysLeft === 1 ? '' : 's'} left` : `expired ${-c.daysLeft} day${c.daysLeft === -1 ? '' : 's'} ago`
         text += `  [${i}] Subject:      ${c.subject}\n`
         text += `      Issuer:       ${c.issuer}\n`
         text += `      SANs:         ${c.sans.join(', ') || '(none)'}\n`
