@@ -3,11 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests use for real: openssl (certificates, s_server handshakes) and
-# iptables (iptables-restore --test on the mesh's rules files).
+# System tools the tests use for real: openssl (certificates, s_server handshakes),
+# iptables (iptables-restore --test on the mesh's rules files), nginx (the seed article's
+# mTLS backend for certs probe) and iproute2 (`ip netns` for hybrid check, as root).
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 # iptables is installed where we can (root); elsewhere its tests skip, saying why.
 if ! command -v iptables-restore >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables-restore ] && [ "$(id -u)" = 0 ]; then
   need+=(iptables)

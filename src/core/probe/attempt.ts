@@ -16,8 +16,6 @@ export interface AttemptOptions {
   port: number
   /** SNI and the name checked against the certificate. */
   servername?: string
-  /** PEM: the trust anchors; the system roots when absent. */
-  ca?: string
   cert?: string
   key?: crypto.KeyObject
   minVersion?: tls.SecureVersion
@@ -48,8 +46,6 @@ export interface Attempt {
   chain: Buffer[]
   /** The server sent a CertificateRequest (it named signature algorithms for our certificate). */
   certificateRequested?: boolean
-  /** Node's verdict on the server's chain against `ca` (host name not included). */
-  authorizationError?: string
   /** TLS 1.3 session tickets arrived after the handshake: the server accepted it. */
   ticket: boolean
   /** The first line of an HTTP answer, and its body's first 2 KiB. */
@@ -97,7 +93,9 @@ export async function attemptTls(options: AttemptOptions): Promise<Attempt> {
       host: options.host,
       port: options.port,
       ...(servername && isIP(servername) === 0 ? {servername} : {}),
-      ...(options.ca ? {ca: options.ca} : {}),
+      // No trust anchors here: Node would complete the peer chain from them, and the report
+      // shows what the server sent. The chain is verified afterwards (verify.ts).
+      ca: [],
       ...(options.cert && options.key ? {cert: options.cert, key: options.key.export({type: 'pkcs8', format: 'pem'}) as string} : {}),
       minVersion: options.minVersion ?? 'TLSv1.2',
       ...(options.maxVersion ? {maxVersion: options.maxVersion} : {}),
@@ -122,7 +120,6 @@ export async function attemptTls(options: AttemptOptions): Promise<Attempt> {
       result.cipher = socket.getCipher()?.standardName
       result.chain = peerChain(socket)
       result.certificateRequested = socket.getSharedSigalgs().length > 0
-      result.authorizationError = socket.authorized ? undefined : String(socket.authorizationError ?? 'UNKNOWN')
       if (options.http) {
         socket.write(`GET / HTTP/1.0\r\nHost: ${servername ?? options.host}\r\nUser-Agent: mtlsctl-probe\r\nConnection: close\r\n\r\n`)
       }

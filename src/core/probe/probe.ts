@@ -1,10 +1,12 @@
 import type * as crypto from 'node:crypto'
 import type {SecureVersion} from 'node:tls'
 
+import {parseCertificateChain, toPem} from '../ca/certificates.js'
 import {describeCertificate} from '../ca/info.js'
+import {verifyCertificate} from '../ca/verify.js'
 import {invalidArgument} from '../errors.js'
 import {type Attempt, type AttemptOptions, attemptTls} from './attempt.js'
-import {refusesClientCertificate, unreachableWords, verifyWords} from './tls-words.js'
+import {refusesClientCertificate, unreachableWords} from './tls-words.js'
 
 /**
  * `certs probe`: what an mTLS client learns from a server, in one handshake without a client
@@ -108,6 +110,22 @@ function refusal(attempt: Attempt): string | undefined {
   return httpRefusal(attempt)
 }
 
+/** The checks a TLS client makes on the chain the server sent (verify.ts: chain, validity, purpose, host name). */
+async function verifyChain(ders: Buffer[], hostname: string, ca: ProbeOptions['ca']): Promise<NonNullable<ProbeReport['verification']>> {
+  const chain = await parseCertificateChain(Buffer.concat(ders.map((der) => Buffer.from(toPem('CERTIFICATE', der)))), 'the server certificate')
+  let anchors: string
+  if (ca) {
+    anchors = ca.pem
+  } else {
+    const {rootCertificates} = await import('node:tls')
+    anchors = rootCertificates.join('\n')
+  }
+  const trusted = await parseCertificateChain(anchors, ca?.name ?? 'the system roots')
+  const result = verifyCertificate({chain, trusted, hostname, usage: 'server'})
+  const failed = result.checks.find((c) => !c.ok)
+  return {trusted: failed === undefined, against: ca?.name ?? 'the system roots', hostname, error: failed?.detail ?? null}
+}
+
 export async function probeEndpoint(options: ProbeOptions): Promise<ProbeReport> {
   const timeoutMs = options.timeoutMs ?? 5_000
   const version: SecureVersion | undefined = options.tlsVersion === '1.2' ? 'TLSv1.2' : options.tlsVersion === '1.3' ? 'TLSv1.3' : undefined
@@ -115,7 +133,6 @@ export async function probeEndpoint(options: ProbeOptions): Promise<ProbeReport>
     host: options.host,
     port: options.port,
     servername: options.servername,
-    ca: options.ca?.pem,
     minVersion: version ?? 'TLSv1.2',
     maxVersion: version,
     timeoutMs,
@@ -188,18 +205,8 @@ export async function probeEndpoint(options: ProbeOptions): Promise<ProbeReport>
       }
     }
   }
-  const chainSource = first.secure ? first : second?.secure ? second : undefined
-  if (chainSource) {
-    let error: string | null = chainSource.authorizationError ? verifyWords(chainSource.authorizationError) : null
-    if (!error && chainSource.chain.length > 0) {
-      const {X509Certificate} = await import('node:crypto')
-      const leaf = new X509Certificate(chainSource.chain[0])
-      const {isIP} = await import('node:net')
-      const matches = isIP(hostname) === 0 ? leaf.checkHost(hostname) !== undefined : leaf.checkIP(hostname) !== undefined
-      if (!matches) error = `the certificate is not for ${hostname} (hostname mismatch)`
-    }
-    report.verification = {trusted: error === null, against: options.ca?.name ?? 'the system roots', hostname, error}
-  }
+  const chainSource = first.chain.length > 0 ? first : second?.chain.length ? second : undefined
+  if (chainSource) report.verification = await verifyChain(chainSource.chain, hostname, options.ca)
   if (report.verification && !report.verification.trusted) {
     report.outcome = 'verification-failed'
     report.error = `the server certificate did not verify against ${report.verification.against}: ${report.verification.error}`

@@ -31,28 +31,6 @@ export function refusesClientCertificate(alert: string): boolean {
   return CLIENT_CERTIFICATE_ALERTS.has(alert)
 }
 
-/** OpenSSL's X509_verify_cert_error_string() for the codes Node reports. */
-const VERIFY_WORDS: Record<string, string> = {
-  CERT_HAS_EXPIRED: 'certificate has expired',
-  CERT_NOT_YET_VALID: 'certificate is not yet valid',
-  UNABLE_TO_GET_ISSUER_CERT: 'unable to get issuer certificate',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unable to get local issuer certificate',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the first certificate',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
-  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in certificate chain',
-  CERT_SIGNATURE_FAILURE: 'certificate signature failure',
-  CERT_REJECTED: 'certificate rejected',
-  CERT_UNTRUSTED: 'certificate not trusted',
-  INVALID_CA: 'invalid CA certificate',
-  INVALID_PURPOSE: 'unsupported certificate purpose',
-  PATH_LENGTH_EXCEEDED: 'path length constraint exceeded',
-  CERT_REVOKED: 'certificate revoked',
-}
-
-export function verifyWords(code: string): string {
-  return VERIFY_WORDS[code] ?? code
-}
-
 /** Errors that mean the peer answered our ClientHello with something that is not TLS. */
 export function meansNotTls(code: string | undefined, message: string): boolean {
   return (
