@@ -1,8 +1,7 @@
-import * as fs from 'node:fs'
-
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {writeOutputs} from '../../core/ca/files.js'
 import {firewallRules, gcloudCommands} from '../../core/hybrid/firewall.js'
 import {type NetworkPolicy, networkPolicies, validatePolicies} from '../../core/hybrid/policies.js'
 
@@ -52,7 +51,8 @@ export default class HybridNetworkPolicies extends BaseCommand<typeof HybridNetw
     if (this.flags.out === undefined) {
       this.out.result(text)
     } else {
-      fs.writeFileSync(this.flags.out, text)
+      // A regenerated manifest replaces the previous one (written whole, through a temporary file).
+      writeOutputs([{path: this.flags.out, data: text}], true)
       this.out.status(`Wrote ${this.flags.out}.`)
     }
   }
