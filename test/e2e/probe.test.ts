@@ -236,3 +236,29 @@ it('keeps key material out of every output', async () => {
   expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY|MII[A-Za-z0-9+/]{20}/)
   expect(fs.existsSync(path.join(dir, 'my_gateway.key'))).toBe(true)
 })
+
+describe("certs probe with the current backend's keystores (the seed's Step 2 names)", () => {
+  it('--keystore mtls_keystore --alias mtls_alias --truststore mtls_truststore: accepted; a certificate-only alias is refused as a client identity', async () => {
+    const where = ['--organization', 'myorg', '--environment', 'dev']
+    const setup = [
+      ['environments', 'create', 'dev', '--organization', 'myorg'],
+      ['keystores', 'create', 'mtls_keystore', ...where],
+      ['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key', ...where],
+      ['keystores', 'create', 'mtls_truststore', ...where],
+      ['aliases', 'add', 'mtls_ca', '--keystore', 'mtls_truststore', '--cert-file', 'RootCA.pem', ...where],
+    ]
+    for (const args of setup) expect((await runCli(args, {home, cwd: dir})).code).toBe(0)
+    await withServer([...serverArgs(), '-Verify', '1', '-verify_return_error', '-CAfile', 'RootCA.pem'], async ({port}) => {
+      const r = await probe([`127.0.0.1:${port}`, '--servername', 'localhost', '--truststore', 'mtls_truststore', '--keystore', 'mtls_keystore', '--alias', 'mtls_alias', ...where])
+      expect(r.stdout).toBe(
+        report(port, {cert: SENT_WITH_CA, verification: 'trusted (truststore mtls_truststore, host name localhost)', client: REQUIRED, given: 'CN=gateway: accepted', result: 'OK'}),
+      )
+      expect(r.code).toBe(0)
+      const certOnly = await probe([`127.0.0.1:${port}`, '--keystore', 'mtls_truststore', '--alias', 'mtls_ca', ...where])
+      expect(certOnly.stderr).toBe(
+        'ERROR: (mtlsctl.certs.probe) FAILED_PRECONDITION: Alias "organizations/myorg/environments/dev/keystores/mtls_truststore/aliases/mtls_ca" holds no private key: a client certificate needs a key and certificate alias.\n',
+      )
+      expect(certOnly.code).toBe(1)
+    })
+  })
+})
