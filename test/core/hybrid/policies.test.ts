@@ -143,3 +143,19 @@ describe('hybrid network policies', () => {
     )
   })
 })
+
+describe('pod labels', () => {
+  it('--label replaces a component\'s labels (the others stay hybrid\'s); a bad one is refused', () => {
+    const custom = networkPolicies({labels: ['cassandra=app.kubernetes.io/name=cassandra', 'cassandra=tier=data']})
+    const cassandra = custom.find((p) => p.metadata.name === 'apigee-hybrid-cassandra')!
+    expect(cassandra.spec.podSelector).toEqual({matchLabels: {'app.kubernetes.io/name': 'cassandra', tier: 'data'}})
+    const mart = custom.find((p) => p.metadata.name === 'apigee-hybrid-mart')!
+    expect(mart.spec.egress[0]).toEqual({to: [{podSelector: {matchLabels: {'app.kubernetes.io/name': 'cassandra', tier: 'data'}}}], ports: [{protocol: 'TCP', port: 9042}, {protocol: 'TCP', port: 9142}]})
+    expect(() => networkPolicies({labels: ['kafka=app=kafka']})).toThrow(/Invalid --label "kafka=app=kafka": use COMPONENT=KEY=VALUE with COMPONENT one of /)
+  })
+
+  it('UDCA and its fluentd share one policy, as they share a pod', () => {
+    expect(policies.map((p) => p.metadata.name)).toContain('apigee-hybrid-fluentd-udca')
+    expect(policies.filter((p) => p.spec.podSelector.matchLabels.app === 'apigee-udca')).toHaveLength(1)
+  })
+})
