@@ -2,7 +2,7 @@
 // ratios against a baseline measured in the same run (never as timed tests).
 //
 //   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator / --only runtime: that part alone)
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -38,7 +38,7 @@ for (const key of Object.keys(env)) if (key.startsWith('MTLSCTL_') && key !== 'M
 function exec(cmd, argv, options = {}) {
   const r = spawnSync(cmd, argv, {env, cwd: options.cwd ?? home, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   if (r.status !== 0 && !options.allowFailure) {
-    throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
+    throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`)
   }
   return r
 }
@@ -130,6 +130,72 @@ function fillKeystore(ks, count) {
   }
 }
 
+// certs probe and hybrid check (issue 16): real TLS servers, started once. openssl s_server
+// answers one connection at a time, so each port has its own; ready when it prints ACCEPT.
+const probePki = path.join(home, 'probe-pki')
+fs.mkdirSync(probePki)
+for (const argv of [
+  ['req', '-new', '-x509', '-nodes', '-days', '2', '-subj', '/CN=bench-ca', '-keyout', 'ca.key', '-out', 'ca.pem'],
+  ['req', '-new', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'],
+  ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '1', '-days', '2', '-out', 'server.pem'],
+  ['req', '-new', '-nodes', '-subj', '/CN=gateway', '-keyout', 'client.key', '-out', 'client.csr'],
+  ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '2', '-days', '2', '-out', 'client.pem'],
+]) openssl(probePki, ...argv)
+fs.writeFileSync(path.join(probePki, 'san.ext'), 'subjectAltName=DNS:localhost\n')
+openssl(probePki, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '3', '-days', '2', '-extfile', 'san.ext', '-out', 'server.pem')
+const pkiFile = (name) => path.join(probePki, name)
+const servers = []
+// Their output goes to a file, not a pipe: the bench blocks its event loop in spawnSync, and a
+// server blocked writing to an unread pipe would stop answering. Ready when the file shows `ready`.
+function startServer(prefix, argv, ready) {
+  const log = path.join(probePki, `server-${servers.length}.log`)
+  const fd = fs.openSync(log, 'w')
+  const child = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {cwd: probePki, stdio: ['ignore', fd, fd]})
+  fs.closeSync(fd)
+  servers.push(child)
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = ready.exec(fs.readFileSync(log, 'utf8'))
+      if (m) {
+        watcher.close()
+        child.off('close', failed)
+        resolve(m)
+      }
+    }
+    const failed = (code) => {
+      watcher.close()
+      reject(new Error(`${argv.join(' ')} exited (${code}): ${fs.readFileSync(log, 'utf8')}`))
+    }
+    const watcher = fs.watch(log, check)
+    child.on('close', failed)
+    check()
+  })
+}
+// s_server prints `ACCEPT host:port` for port 0, a bare `ACCEPT` for a port given.
+const mtlsServer = (accept, prefix = [], ready = /ACCEPT/) =>
+  startServer(prefix, ['openssl', 's_server', '-accept', accept, '-cert', 'server.pem', '-key', 'server.key', '-CAfile', 'ca.pem', '-Verify', '1', '-verify_return_error', '-www'], ready)
+const probePort = Number((await mtlsServer('127.0.0.1:0', [], /ACCEPT 127\.0\.0\.1:(\d+)/))[1])
+const clientArgs = ['--cert', pkiFile('client.pem'), '--key', pkiFile('client.key')]
+baselines['openssl s_client (local mTLS) </dev/null'] = () => exec('openssl', ['s_client', '-connect', `127.0.0.1:${probePort}`, '-servername', 'localhost', '-CAfile', pkiFile('ca.pem'), '-cert', pkiFile('client.pem'), '-key', pkiFile('client.key')])
+// hybrid check needs Cassandra's real ports: in a network namespace of its own (root only).
+let checkNs
+function stopServers() {
+  for (const child of servers) child.kill('SIGTERM')
+  if (checkNs) spawnSync('ip', ['netns', 'del', checkNs])
+  checkNs = undefined
+}
+process.on('exit', stopServers)
+if (process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0) {
+  checkNs = `mtlsctl-bench-${process.pid}`
+  exec('ip', ['netns', 'add', checkNs])
+  exec('ip', ['-n', checkNs, 'link', 'set', 'lo', 'up'])
+  const inNs = ['ip', 'netns', 'exec', checkNs]
+  await mtlsServer('127.0.0.1:9142', inNs)
+  await mtlsServer('127.0.0.1:7001', inNs)
+  await startServer(inNs, ['openssl', 's_server', '-accept', '127.0.0.1:7070', '-cert', 'server.pem', '-key', 'server.key', '-www'], /ACCEPT/)
+  await startServer(inNs, [process.execPath, '-e', "require('net').createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end('ERROR\\n')) }).listen(9042, '127.0.0.1', () => console.log('LISTENING'))"], /LISTENING/)
+}
+
 const cases = [
   {name: 'mtlsctl --version', baseline: 'node -e 0', target: 2.0, run: () => mtlsctl('--version')},
   {name: 'mtlsctl --help', baseline: 'node -e 0', run: () => mtlsctl('--help')},
@@ -218,6 +284,22 @@ const cases = [
         '--port-range', 'egress=20000-20999', '--port-range', 'router=21000-21999', '--port-range', 'message-processor=22000-22999',
         '--port-range', 'qpid=23000-23999', '--port-range', 'postgres=24000-24999', '--port-range', 'openldap=25000-25999', '--verbosity', 'error'),
   },
+  {
+    name: 'certs probe (local mTLS, client certificate)',
+    baseline: 'openssl s_client (local mTLS) </dev/null',
+    target: 1.5,
+    run: () => mtlsctl('certs', 'probe', `127.0.0.1:${probePort}`, '--servername', 'localhost', '--ca', pkiFile('ca.pem'), ...clientArgs),
+  },
+  ...(checkNs
+    ? [
+        {
+          name: 'hybrid check cassandra (5 ports, concurrent)',
+          maxMs: 1000,
+          // 9042 is plain and 7000 closed: the check exits 14, as it should.
+          run: () => exec('ip', ['netns', 'exec', checkNs, process.execPath, BIN, 'hybrid', 'check', '127.0.0.1', '--component', 'cassandra', ...clientArgs], {allowFailure: true}),
+        },
+      ]
+    : []),
 ]
 
 const selected = cases.filter((c) => !ONLY || c.name.includes(ONLY))
@@ -265,6 +347,7 @@ if (process.env.NODE_EXTRA_CA_CERTS) {
   console.log(`NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}: every Node process (node -e 0 too) loads it at start`)
 }
 for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
+stopServers()
 fs.rmSync(home, {recursive: true, force: true})
 if (failed) console.log(`${failed} case(s) over target`)
 if (!ONLY) {

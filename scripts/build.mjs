@@ -25,6 +25,7 @@ const external = [
   'fflate',
   'ajv',
   'undici',
+  'kubernetes-models',
   'chalk',
   '@kubernetes-models/*',
   '@oclif/plugin-*',

@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the tests use for real: openssl (certificates, s_server handshakes),
-# iptables (iptables-restore --test on the mesh's rules files), etcd, etcdctl and nginx.
+# iptables (iptables-restore --test on the mesh's rules files), etcd, etcdctl, nginx, wrk and
+# iproute2 (`ip netns` for hybrid check, as root).
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
@@ -14,6 +15,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 # iptables is installed where we can (root); elsewhere its tests skip, saying why.
 if ! command -v iptables-restore >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables-restore ] && [ "$(id -u)" = 0 ]; then
   need+=(iptables)

@@ -22,6 +22,7 @@ import CertsDescribe from './commands/certs/describe.js'
 import CertsExport from './commands/certs/export.js'
 import CertsHandshake from './commands/certs/handshake.js'
 import CertsLint from './commands/certs/lint.js'
+import CertsProbe from './commands/certs/probe.js'
 import CertsSign from './commands/certs/sign.js'
 import CertsVerify from './commands/certs/verify.js'
 import ConfigGet from './commands/config/get.js'
@@ -35,6 +36,9 @@ import EnvironmentsCreate from './commands/environments/create.js'
 import EnvironmentsDelete from './commands/environments/delete.js'
 import EnvironmentsDescribe from './commands/environments/describe.js'
 import EnvironmentsList from './commands/environments/list.js'
+import HybridCheck from './commands/hybrid/check.js'
+import HybridNetworkPolicies from './commands/hybrid/network-policies.js'
+import HybridPorts from './commands/hybrid/ports.js'
 import KeystoresCreate from './commands/keystores/create.js'
 import KeystoresDelete from './commands/keystores/delete.js'
 import KeystoresDescribe from './commands/keystores/describe.js'
@@ -73,6 +77,7 @@ export const COMMANDS = {
   'certs:export': CertsExport,
   'certs:handshake': CertsHandshake,
   'certs:lint': CertsLint,
+  'certs:probe': CertsProbe,
   'certs:sign': CertsSign,
   'certs:verify': CertsVerify,
   'config:get': ConfigGet,
@@ -86,6 +91,9 @@ export const COMMANDS = {
   'environments:delete': EnvironmentsDelete,
   'environments:describe': EnvironmentsDescribe,
   'environments:list': EnvironmentsList,
+  'hybrid:check': HybridCheck,
+  'hybrid:network-policies': HybridNetworkPolicies,
+  'hybrid:ports': HybridPorts,
   'keystores:create': KeystoresCreate,
   'keystores:delete': KeystoresDelete,
   'keystores:describe': KeystoresDescribe,

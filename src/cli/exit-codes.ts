@@ -12,6 +12,16 @@ export const ExitCode = {
   ERROR: 1,
   /** Wrong or missing command-line input: unknown flag, bad value, a required value not given. */
   USAGE: 2,
+  /** certs probe: no TCP connection (refused, timed out, no route, unknown host). */
+  UNREACHABLE: 10,
+  /** certs probe: no TLS (the server does not speak it, or the handshake failed). */
+  TLS_FAILURE: 11,
+  /** certs probe: the server's certificate did not verify (CA, truststore or system roots; host name). */
+  VERIFICATION_FAILED: 12,
+  /** certs probe: the server requires a client certificate and refused the one given (or none was given). */
+  CLIENT_CERTIFICATE_REFUSED: 13,
+  /** hybrid check: a port's observed security differs from what the seed's table says. */
+  CHECK_DIFFERS: 14,
   /** Interrupted at a prompt (Ctrl-C). */
   INTERRUPTED: 130,
 } as const
