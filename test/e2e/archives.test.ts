@@ -4,6 +4,8 @@ import * as path from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
+import {getApiProxy} from '../../src/core/archives/deployments.js'
+import {FileStore} from '../../src/core/store/index.js'
 import {BIN, ROOT, rmTemp, runCli, tempDir} from '../helpers/cli.js'
 import {certWithValidity, seedStep1, snapshot} from '../helpers/pki.js'
 import {craftZip, deflateBomb} from '../helpers/zip.js'
@@ -313,7 +315,7 @@ describe('archives deploy and validate (built CLI): hostile and careless archive
       expect(details?.[1]).toBe(
         `generic::invalid_argument: ${config}: operations[0] must be a mapping (found null); ${config}: operations[1] must be a mapping (found the number 5); ${config}: operations[2] must be a mapping (found a string)`,
       )
-      expect(fs.existsSync(path.join(home, 'organizations/myorg/apis'))).toBe(false)
+      expect(await getApiProxy(new FileStore(home), 'myorg', 'helloworld')).toBeUndefined()
       expect((await cli(['archives', 'list', ...flags, '--format', 'value(operationStatus)'])).stdout).toBe('Failed\n')
 
       fs.writeFileSync(path.join(apigee, 'apiproxies/helloworld/config.yaml'), 'operations:\n  - target:\n      target_server_id: 123\n')

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {getApiProxy} from '../../src/core/archives/deployments.js'
 import {zipArchive} from '../../src/core/archives/source.js'
 import {createEnvironment} from '../../src/core/environments.js'
 import {FileStore} from '../../src/core/store/index.js'
@@ -92,8 +93,8 @@ describe('the emulator stays responsive while it deploys', () => {
       // Enough pings while it ran to mean something, and every one of them within the bound.
       expect(pings.length).toBeGreaterThanOrEqual(10)
       expect(Math.max(...pings), `ping latencies (ms): ${pings.map((p) => p.toFixed(0)).join(' ')}`).toBeLessThan(200)
-      const proxy = JSON.parse(fs.readFileSync(path.join(home, 'organizations/myorg/apis', `proxy${PROXIES - 1}.json`), 'utf8'))
-      expect(proxy.latestRevisionId).toBe('1')
+      const proxy = await getApiProxy(new FileStore(home), 'myorg', `proxy${PROXIES - 1}`)
+      expect(proxy?.latestRevisionId).toBe('1')
     } finally {
       expect((await runCli(['emulator', 'stop'], {home})).code).toBe(0)
     }

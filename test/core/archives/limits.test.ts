@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {createArchiveDeployment, runArchiveDeployment, validateArchiveFiles} from '../../../src/core/archives/deployments.js'
+import {createArchiveDeployment, getApiProxy, runArchiveDeployment, validateArchiveFiles} from '../../../src/core/archives/deployments.js'
 import {clipUserText, parseJsonFile, parseYamlFile} from '../../../src/core/archives/parse.js'
 import {readBundleFile, readSource, unzipArchive, zipArchive} from '../../../src/core/archives/source.js'
 import {createEnvironment} from '../../../src/core/environments.js'
@@ -95,7 +95,7 @@ describe('zip bombs (issue 11, item 1)', () => {
       message: `Bundle file ${deployment.name}: entry src/main/apigee/apiproxies/a/config.yaml inflates to 4080 MiB, past the 16 MiB limit for a JSON or YAML document.`,
     })
     expect(ms).toBeLessThan(2000)
-    expect(await store.get('organizations/o/apis/a')).toBeUndefined()
+    expect(await getApiProxy(store, 'o', 'a')).toBeUndefined()
   })
 
   it('refuses a central directory that claims more than 200,000 entries, before reading them', async () => {
@@ -313,6 +313,6 @@ describe('shapes of archive documents (issue 11, item 6)', () => {
     const {deployment} = await createArchiveDeployment(store, 'o', 'dev', zip, {workerPid: process.pid})
     const done = await runArchiveDeployment(store, 'o', deployment.name)
     expect(done.error).toEqual({code: 3, message: `generic::invalid_argument: ${config}: operations must be a list (found a string)`})
-    expect(await store.get('organizations/o/apis/a')).toBeUndefined()
+    expect(await getApiProxy(store, 'o', 'a')).toBeUndefined()
   })
 })
