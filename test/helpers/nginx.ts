@@ -1,46 +1,15 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import * as fs from 'node:fs'
-import * as net from 'node:net'
 import * as path from 'node:path'
+
+import {freePort, NGINX, waitForPort} from './ports.js'
+
+export {freePort, NGINX}
 
 /**
  * Debian's nginx as a test peer, started by the test on a 127.0.0.1 port of its own, in the
  * foreground (`daemon off`), with everything (pid, logs, temp folders) under its folder.
  */
-export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p))
-
-/** A free port on 127.0.0.1 (the kernel picks it; nginx cannot listen on port 0 and say which). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** Resolves once host:port accepts a TCP connection (the server is ready), or fails after timeoutMs. */
-export async function waitForPort(port: number, child?: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`the process exited (${child.exitCode}) before listening on ${port}`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`)
-    // Poll the port: nginx says nothing when it is ready.
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
 export interface Nginx {
   port: number
   dir: string
@@ -91,7 +60,7 @@ http {
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   try {
-    await waitForPort(port, child)
+    await waitForPort(port, {alive: () => child.exitCode === null})
   } catch (error) {
     child.kill('SIGKILL')
     throw new Error(`${(error as Error).message}: ${stderr}${fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : ''}`)

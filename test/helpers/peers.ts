@@ -1,43 +1,13 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import * as fs from 'node:fs'
-import * as net from 'node:net'
 import * as path from 'node:path'
+
+import {freePort, waitForPort} from './ports.js'
 
 /**
  * Real TLS peers for the cert-manager tests: Debian's etcd 3.4 and nginx on 127.0.0.1, each
  * on ports the kernel handed out, ready when they say so (etcd) or accept (nginx).
  */
-
-/** A port free right now on 127.0.0.1 (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** Resolves once a TCP connection to the port succeeds; each refused attempt is retried after the refusal. */
-export async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before accepting on ${port}: ${log()}`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      // A refusal comes back at once; wait for the server's own progress (a line on its stderr) or a short timer.
-      socket.once('error', () => setTimeout(() => resolve(false), 20))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`nothing accepted on 127.0.0.1:${port} within ${timeoutMs} ms: ${log()}`)
-  }
-}
 
 export interface RunningPeer {
   port: number
@@ -126,6 +96,6 @@ ${server(port)}
   )
   const child = spawn('nginx', ['-p', prefix, '-c', conf, '-e', 'stderr', '-g', 'daemon off;'], {stdio: ['ignore', 'pipe', 'pipe']})
   const running = supervise(child, port)
-  await waitForPort(port, child, running.log)
+  await waitForPort(port, {alive: () => child.exitCode === null, detail: running.log, timeoutMs: 90_000})
   return running
 }

@@ -7,6 +7,7 @@ import {issueCertificate, parseCertificate} from '../../src/core/ca/certificates
 import {generateKey, parsePrivateKey} from '../../src/core/ca/keys.js'
 import {parseSans, parseSubject} from '../../src/core/ca/subject.js'
 import {openssl} from './pki.js'
+import {freePort, NGINX, waitForPort} from './ports.js'
 
 /**
  * Peers for `certs probe` and `hybrid check`: a PKI made with openssl (RootCA, a server for
@@ -74,35 +75,9 @@ export async function plainListener(): Promise<{port: number; close: () => Promi
 }
 
 /** A port nothing listens on: the kernel picks it, the listener is closed. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+export const closedPort = freePort
 
-/** Resolves once a TCP connection to the port succeeds (bounded: `attempts` tries, each waiting for refusal). */
-async function waitForPort(port: number, alive: () => boolean, attempts = 250): Promise<void> {
-  for (let i = 0; i < attempts && alive(); i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    // Polling a port with a bound (5 s in all), as `wait-for-it` does: nginx says nothing when it is up.
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`nothing accepted on port ${port}`)
-}
-
-export function nginxPath(): string | undefined {
-  return ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p))
-}
+export const nginxPath = (): string | undefined => NGINX
 
 /**
  * Debian's nginx, one process, no daemon, as the seed article's backend: `ssl_verify_client on`
@@ -147,7 +122,7 @@ http {
     let alive = true
     void exited.then(() => (alive = false))
     try {
-      await waitForPort(port, () => alive)
+      await waitForPort(port, {alive: () => alive, timeoutMs: 5_000})
     } catch {
       if (/Address already in use/.test(stderr)) continue
       throw new Error(`nginx did not start: ${stderr}`)
