@@ -14,6 +14,8 @@ export const DETACHED_ENV = 'MTLSCTL_EMULATOR_DETACHED'
 export interface DetachedMessage {
   url?: string
   pid?: number
+  /** The runtime beside the API (--runtime-port). */
+  runtimeUrl?: string
   error?: {status: RpcStatus; message: string; hint?: string}
 }
 
@@ -25,7 +27,7 @@ export function reportToParent(message: DetachedMessage): void {
   })
 }
 
-export function startDetached(cliRoot: string, args: string[], stateFolder: string, logFile: string): Promise<{pid: number; url: string}> {
+export function startDetached(cliRoot: string, args: string[], stateFolder: string, logFile: string): Promise<{pid: number; url: string; runtimeUrl?: string}> {
   const log = fs.openSync(logFile, 'a', 0o600)
   const child = spawn(process.execPath, [path.join(cliRoot, 'bin', 'run.js'), 'emulator', 'start', ...args], {
     detached: true,
@@ -43,7 +45,7 @@ export function startDetached(cliRoot: string, args: string[], stateFolder: stri
       if (child.connected) child.disconnect()
       child.unref()
       if (message.error) reject(new MtlsError(message.error.status, message.error.message, {hint: message.error.hint}))
-      else resolve({pid: message.pid ?? (child.pid as number), url: message.url as string})
+      else resolve({pid: message.pid ?? (child.pid as number), url: message.url as string, runtimeUrl: message.runtimeUrl})
     })
   })
 }

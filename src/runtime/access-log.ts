@@ -15,10 +15,23 @@ export interface AccessEntry {
   failure?: string
 }
 
-const clean = (s: string) => s.replace(/[\s"\\]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : '_'))
+const UNCLEAN = /[\s"\\]/
+const clean = (s: string) => (UNCLEAN.test(s) ? s.replace(/[\s"\\]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : '_')) : s)
 
-export function formatAccessLine(e: AccessEntry, at: Date = new Date()): string {
-  const base = `${at.toISOString()} ${clean(e.method)} ${clean(e.host || '-')} ${clean(e.path)} ${e.status} target=${clean(e.target ?? '-')} upstream=${e.upstream ?? '-'} ${Math.round(e.ms)}ms`
+/** The time as an ISO string, formatted once per millisecond (a busy runtime logs many lines per millisecond). */
+let lastMs = -1
+let lastIso = ''
+function isoNow(): string {
+  const ms = Date.now()
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
+}
+
+export function formatAccessLine(e: AccessEntry, at?: Date): string {
+  const base = `${at ? at.toISOString() : isoNow()} ${clean(e.method)} ${clean(e.host || '-')} ${clean(e.path)} ${e.status} target=${clean(e.target ?? '-')} upstream=${e.upstream ?? '-'} ${Math.round(e.ms)}ms`
   return e.failure ? `${base} failure="${e.failure.replace(/["\\]/g, (c) => `\\${c}`).replace(/\s+/g, ' ')}"` : base
 }
 

@@ -22,6 +22,8 @@ export interface RuntimeInstance {
   startedAt: string
   /** Whether it serves HTTPS (--tls-cert). */
   https: boolean
+  /** Started by `emulator start --runtime-port`: it lives in the emulator's process and stops with it. */
+  inEmulator?: boolean
 }
 
 export interface RuntimeStatus extends RuntimeInstance {
@@ -147,6 +149,13 @@ export async function runtimeStatus(root: string): Promise<RuntimeStatus | undef
 export async function stopRuntime(root: string, timeoutMs = 15_000): Promise<RuntimeInstance | undefined> {
   const instance = await runtimeStatus(root)
   if (!instance) return undefined
+  if (instance.inEmulator) {
+    // Its pid is the emulator's: a SIGTERM would stop the API too.
+    throw failedPrecondition(
+      `The runtime at ${instance.url} runs inside the emulator (pid ${instance.pid}, emulator start --runtime-port).`,
+      'Stop both with: mtlsctl emulator stop',
+    )
+  }
   process.kill(instance.pid, 'SIGTERM')
   const deadline = Date.now() + timeoutMs
   while (isProcessRunning(instance.pid)) {

@@ -12,6 +12,7 @@ import {
   SnapshotLoader,
   tlsFailureReason,
   type LocalReply,
+  type ResolvedTarget,
   type RouteMatch,
   type RuntimeSnapshot,
   type UpstreamFailure,
@@ -73,12 +74,12 @@ export function servedEnvironments(snapshot: RuntimeSnapshot): ServedEnvironment
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'http2-settings', 'expect', 'host'])
 
-function forwardHeaders(raw: string[], extra: Array<[string, string]> = []): string[] {
+function forwardHeaders(raw: string[], host: string, proto: string): string[] {
   const out: string[] = []
   for (let i = 0; i < raw.length; i += 2) {
     if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1])
   }
-  for (const [k, v] of extra) out.push(k, v)
+  out.push('host', host, 'x-forwarded-proto', proto)
   return out
 }
 
@@ -110,6 +111,153 @@ function describeFailure(failure: UpstreamFailure, error?: Error): string {
   }
 }
 
+interface ForwardContext {
+  pools: Pools
+  accessLog: AccessLog
+  timeoutMs: number
+}
+
+/**
+ * One request forwarded to its target: undici's dispatch handler, and the state the request
+ * needs (settled, answered, the route timeout), in one object. Its methods are shared on the
+ * prototype: a request allocates this object and its timer, not a set of closures.
+ */
+class Forward {
+  private settled = false
+  private answered = false
+  private abortUpstream: ((error?: Error) => void) | undefined
+  private resumeUpstream: (() => void) | undefined
+  private readonly timer: NodeJS.Timeout
+  private readonly upstream: string
+
+  constructor(
+    private readonly context: ForwardContext,
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly method: string,
+    private readonly host: string,
+    private readonly url: string,
+    private readonly target: ResolvedTarget,
+    upstreamPath: string,
+    private readonly started: number,
+  ) {
+    this.upstream = `${target.host}:${target.port}`
+    this.timer = setTimeout(onTimeout, context.timeoutMs, this)
+    res.on('close', onResponseClose)
+    ;(res as ResponseWithForward)[FORWARD] = this
+    const hasBody = !(method === 'GET' || method === 'HEAD') && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    if (!hasBody) req.resume()
+    context.pools.get(target).dispatch(
+      {
+        origin: undefined,
+        path: upstreamPath,
+        method: method as 'GET',
+        headers: forwardHeaders(req.rawHeaders, target.port === (target.tls ? 443 : 80) ? target.host : this.upstream, (req.socket as TLSSocket).encrypted ? 'https' : 'http'),
+        body: hasBody ? req : null,
+      },
+      this,
+    )
+  }
+
+  private finish(status: number, failure?: string): void {
+    this.context.accessLog.write({
+      method: this.method,
+      host: this.host,
+      path: this.url,
+      status,
+      target: this.target.name,
+      upstream: this.upstream,
+      ms: performance.now() - this.started,
+      failure,
+    })
+  }
+
+  fail(failure: UpstreamFailure, error?: Error): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    if (this.answered) {
+      this.res.destroy()
+      this.finish(this.res.statusCode, describeFailure(failure, error))
+      return
+    }
+    const reply = failureReply(failure)
+    sendLocal(this.res, reply)
+    this.finish(reply.status, describeFailure(failure, error))
+  }
+
+  timeout(): void {
+    // Settle first: aborting makes undici report UND_ERR_ABORTED at once.
+    this.fail({kind: 'timeout'})
+    this.abortUpstream?.()
+  }
+
+  /** The client went away before the answer was written: stop the upstream request. */
+  clientClosed(): void {
+    if (!this.settled && !this.res.writableFinished) {
+      this.settled = true
+      clearTimeout(this.timer)
+      this.abortUpstream?.()
+    }
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abortUpstream = abort
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.settled) return false
+    this.answered = true
+    this.resumeUpstream = resume
+    const out: string[] = []
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1')
+      if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, rawHeaders[i + 1].toString('latin1'))
+    }
+    this.res.writeHead(statusCode, statusText, out as unknown as http.OutgoingHttpHeaders)
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return false
+    if (this.res.write(chunk)) return true
+    // The client reads slower than the target sends: pause the target until it drains.
+    this.res.once('drain', onResponseDrain)
+    return false
+  }
+
+  drained(): void {
+    this.resumeUpstream?.()
+  }
+
+  onComplete(): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    this.res.end()
+    this.finish(this.res.statusCode)
+  }
+
+  onError(error: Error): void {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'UND_ERR_ABORTED' && this.settled) return
+    const cause = code === 'UND_ERR_SOCKET' ? (this.context.pools.tlsErrorOf(error) ?? error) : error
+    this.fail(classifyUpstreamError(cause, code === 'UND_ERR_SOCKET'), cause)
+  }
+}
+
+const FORWARD = Symbol('forward')
+type ResponseWithForward = http.ServerResponse & {[FORWARD]?: Forward}
+function onTimeout(forward: Forward): void {
+  forward.timeout()
+}
+function onResponseClose(this: ResponseWithForward): void {
+  this[FORWARD]?.clientClosed()
+}
+function onResponseDrain(this: ResponseWithForward): void {
+  this[FORWARD]?.drained()
+}
+
 export async function startRuntimeServer(options: RuntimeServerOptions): Promise<RuntimeServer> {
   const loader = new SnapshotLoader(options.store, {onChange: options.onChange})
   const pools = new Pools(await import('undici'))
@@ -132,6 +280,8 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     return reloading
   }
 
+  const context: ForwardContext = {pools, accessLog, timeoutMs}
+
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now()
     const method = req.method ?? 'GET'
@@ -151,116 +301,20 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     } catch {
       match = undefined
     }
-    const finish = (status: number, failure?: string) =>
-      accessLog.write({method, host, path: url, status, target: match?.target?.name, upstream: match?.target ? `${match.target.host}:${match.target.port}` : undefined, ms: performance.now() - started, failure})
-    if (!match) {
+    const local = (reply: LocalReply, failure: string) => {
       req.resume()
-      sendLocal(res, REPLIES.noRoute)
-      finish(404, 'no route')
-      return
+      sendLocal(res, reply)
+      accessLog.write({method, host, path: url, status: reply.status, target: match?.target?.name, upstream: match?.target ? `${match.target.host}:${match.target.port}` : undefined, ms: performance.now() - started, failure})
     }
+    if (!match) return local(REPLIES.noRoute, 'no route')
     const target = match.target
     if (!target || !target.enabled) {
-      req.resume()
-      sendLocal(res, REPLIES.noHealthyUpstream)
-      finish(503, target ? `target server "${target.name}" is disabled (isEnabled: false)` : `target "${match.missingTarget}" not in targetservers.json`)
-      return
+      return local(REPLIES.noHealthyUpstream, target ? `target server "${target.name}" is disabled (isEnabled: false)` : `target "${match.missingTarget}" not in targetservers.json`)
     }
-    if (target.broken) {
-      // The material the deployment named is gone: Envoy has no usable TLS context, and the
-      // seed documents this reply for a keystore changed under a deployment.
-      req.resume()
-      sendLocal(res, CERTIFICATE_VERIFY_FAILED_REPLY)
-      finish(503, target.broken)
-      return
-    }
-    forward(req, res, match, finish)
-  }
-
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, match: RouteMatch, finish: (status: number, failure?: string) => void) => {
-    const target = match.target!
-    const pool = pools.get(target)
-    let settled = false
-    let answered = false
-    let abort: ((error?: Error) => void) | undefined
-    let resumeUpstream: (() => void) | undefined
-    const headers = forwardHeaders(req.rawHeaders, [
-      ['host', target.port === (target.tls ? 443 : 80) ? target.host : `${target.host}:${target.port}`],
-      ['x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http'],
-    ])
-    const fail = (failure: UpstreamFailure, error?: Error) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      if (answered) {
-        res.destroy()
-        finish(res.statusCode, describeFailure(failure, error))
-        return
-      }
-      const reply = failureReply(failure)
-      sendLocal(res, reply)
-      finish(reply.status, describeFailure(failure, error))
-    }
-    const timer = setTimeout(() => {
-      // Settle first: aborting makes undici report UND_ERR_ABORTED at once.
-      fail({kind: 'timeout'})
-      abort?.()
-    }, timeoutMs)
-    res.on('close', () => {
-      if (!settled && !res.writableFinished) {
-        settled = true
-        clearTimeout(timer)
-        abort?.()
-      }
-    })
-    const hasBody = !(req.method === 'GET' || req.method === 'HEAD') && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-    if (!hasBody) req.resume()
-    pool.dispatch(
-      {
-        origin: undefined,
-        path: match.upstreamPath,
-        method: (req.method ?? 'GET') as 'GET',
-        headers,
-        body: hasBody ? req : null,
-      },
-      {
-        onConnect: (a) => {
-          abort = a
-        },
-        onHeaders: (statusCode, rawHeaders, resume, statusText) => {
-          if (settled) return false
-          answered = true
-          resumeUpstream = resume
-          const out: string[] = []
-          for (let i = 0; i < rawHeaders.length; i += 2) {
-            const name = rawHeaders[i].toString('latin1')
-            if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, rawHeaders[i + 1].toString('latin1'))
-          }
-          res.writeHead(statusCode, statusText, out as unknown as http.OutgoingHttpHeaders)
-          return true
-        },
-        onData: (chunk) => {
-          if (settled) return false
-          if (res.write(chunk)) return true
-          // The client reads slower than the target sends: pause the target until it drains.
-          res.once('drain', () => resumeUpstream?.())
-          return false
-        },
-        onComplete: () => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          res.end()
-          finish(res.statusCode)
-        },
-        onError: (error) => {
-          const code = (error as NodeJS.ErrnoException).code
-          if (code === 'UND_ERR_ABORTED' && settled) return
-          const cause = code === 'UND_ERR_SOCKET' ? (pools.tlsErrorOf(error) ?? error) : error
-          fail(classifyUpstreamError(cause, code === 'UND_ERR_SOCKET'), cause)
-        },
-      },
-    )
+    // The material the deployment named is gone: Envoy has no usable TLS context, and the
+    // seed documents this reply for a keystore changed under a deployment.
+    if (target.broken) return local(CERTIFICATE_VERIFY_FAILED_REPLY, target.broken)
+    new Forward(context, req, res, method, host, url, target, match.upstreamPath, started)
   }
 
   const server = options.tls ? https.createServer({cert: options.tls.cert, key: options.tls.key}, handle) : http.createServer(handle)

@@ -4,7 +4,7 @@ import {notFound} from '../../core/errors.js'
 import {stateHome} from '../../core/store/index.js'
 
 export default class EmulatorStatus extends BaseCommand<typeof EmulatorStatus> {
-  static summary = 'Show the emulator running on the state folder (exit 1 when none runs).'
+  static summary = 'Show the emulator running on the state folder, with its runtime\'s URL when started with --runtime-port (exit 1 when none runs).'
   static examples = ['<%= config.bin %> emulator status', "<%= config.bin %> emulator status --format='value(url)'"]
   static defaultFormat = 'yaml'
 

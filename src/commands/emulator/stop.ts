@@ -3,7 +3,7 @@ import {stopInstance} from '../../core/api/index.js'
 import {stateHome} from '../../core/store/index.js'
 
 export default class EmulatorStop extends BaseCommand<typeof EmulatorStop> {
-  static summary = 'Stop the emulator running on the state folder (it finishes running deployments first).'
+  static summary = 'Stop the emulator running on the state folder, and its runtime when started with --runtime-port (it finishes running deployments first).'
   static examples = ['<%= config.bin %> emulator stop']
 
   protected async execute() {
@@ -12,7 +12,7 @@ export default class EmulatorStop extends BaseCommand<typeof EmulatorStop> {
       onWait: (instance, running) =>
         this.out.status(`Waiting for the emulator (pid ${instance.pid}) to stop${running ? `: ${running} deployment(s) are finishing` : ''}...`),
     })
-    this.out.status(stopped ? `Stopped the emulator at ${stopped.url} (pid ${stopped.pid}).` : `No emulator is running on the state folder ${root}.`)
+    this.out.status(stopped ? `Stopped the emulator at ${stopped.url}${stopped.runtimeUrl ? ` and its runtime at ${stopped.runtimeUrl}` : ''} (pid ${stopped.pid}).` : `No emulator is running on the state folder ${root}.`)
     return undefined
   }
 }

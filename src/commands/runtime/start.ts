@@ -5,8 +5,8 @@ import {isMtlsError} from '../../core/errors.js'
 import {curlCommand, serverCertificate, type ServerCertificate} from '../../core/runtime/index.js'
 import {stateHome} from '../../core/store/index.js'
 import {reportToParent, startDetachedRuntime} from '../../runtime/daemon.js'
-import {claimRuntimeFolder, recordRuntime, releaseRuntimeFolder, runtimeLogFile} from '../../runtime/instance.js'
-import {startRuntimeServer} from '../../runtime/server.js'
+import {runtimeLogFile} from '../../runtime/instance.js'
+import {holdRuntime} from '../../runtime/run.js'
 
 interface Started {
   url: string
@@ -70,29 +70,17 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
   }
 
   private async serve(root: string, certificate: ServerCertificate | undefined): Promise<void> {
-    await claimRuntimeFolder(root)
     const quiet = this.out.verbosity === 'error' || this.out.verbosity === 'none'
-    let server
-    try {
-      server = await startRuntimeServer({
-        store: this.store,
-        host: this.flags.host,
-        port: this.flags.port,
-        tls: certificate ? {cert: certificate.cert, key: certificate.key} : undefined,
-        timeoutMs: this.flags['upstream-timeout'] * 1000,
-        log: quiet ? undefined : (lines) => process.stderr.write(lines),
-        onChange: (message) => this.out.status(message),
-      })
-    } catch (error) {
-      releaseRuntimeFolder(root)
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'EADDRINUSE' || code === 'EACCES') {
-        const {failedPrecondition} = await import('../../core/errors.js')
-        throw failedPrecondition(`Cannot listen on ${this.flags.host}:${this.flags.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : 'permission denied'}.`, 'Choose another --port (0 picks a free one).')
-      }
-      throw error
-    }
-    recordRuntime({pid: process.pid, url: server.url, host: server.host, port: server.port, stateFolder: root, startedAt: new Date().toISOString(), https: certificate !== undefined})
+    const held = await holdRuntime(root, {
+      store: this.store,
+      host: this.flags.host,
+      port: this.flags.port,
+      tls: certificate ? {cert: certificate.cert, key: certificate.key} : undefined,
+      timeoutMs: this.flags['upstream-timeout'] * 1000,
+      log: quiet ? undefined : (lines) => process.stderr.write(lines),
+      onChange: (message) => this.out.status(message),
+    })
+    const {server} = held
     this.out.status(`Runtime listening on ${server.url} (state folder ${root}).`)
     const curl = await curlCommand(this.store, {url: server.url, snapshot: server.snapshot(), hostnames: certificate?.hostnames, certPem: certificate?.cert})
     await this.emit({url: server.url, pid: process.pid, stateFolder: root, curl} satisfies Started)
@@ -110,9 +98,8 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
     await new Promise<void>((resolve) => (stop = resolve))
     this.out.status('Stopping the runtime...')
     try {
-      await server.close()
+      await held.stop()
     } finally {
-      releaseRuntimeFolder(root)
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

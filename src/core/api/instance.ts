@@ -36,6 +36,8 @@ export interface EmulatorInstance {
   tokenFile: string
   /** Whether requests must carry that token (--token-file) or any token will do. */
   tokenRequired: boolean
+  /** The local runtime started beside the API (--runtime-port), in the emulator's process. */
+  runtimeUrl?: string
 }
 
 /** What the emulator answers on its socket. */
