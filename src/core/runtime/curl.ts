@@ -45,7 +45,8 @@ export async function curlCommand(store: Store, options: CurlOptions): Promise<s
     const host = wanted ?? options.hostnames?.find((h) => !h.startsWith('*')) ?? envHost
     const ca = options.certPem ? await issuingCaFile(store, options.certPem) : undefined
     const resolveTo = address.replace(/^\[|\]$/g, '')
-    return ['curl', '--resolve', `${host}:${listen.port}:${resolveTo}`, ...(ca ? ['--cacert', quote(ca)] : ['--insecure']), `https://${host}:${listen.port}${path}`].join(' ')
+    return ['curl', '--resolve', `${host}:${listen.port}:${resolveTo}`, ...(ca ? ['--cacert', quote(ca)] : ['--insecure']), quote(`https://${host}:${listen.port}${path}`)].join(' ')
   }
-  return ['curl', '-H', quote(`Host: ${envHost}`), `http://${address}:${listen.port}${path}`].join(' ')
+  // The basepath comes from the archive: quoted, so a pasted line never runs anything.
+  return ['curl', '-H', quote(`Host: ${envHost}`), quote(`http://${address}:${listen.port}${path}`)].join(' ')
 }

@@ -99,6 +99,14 @@ export function selectEnvironment(snapshot: RuntimeSnapshot, hostHeader: string 
   return snapshot.environments.length === 1 ? snapshot.environments[0] : undefined
 }
 
+/**
+ * RFC 3986's removal of dot segments, as the WHATWG URL parser does it (`%2e` counts as a dot),
+ * on a path alone: the fixed origin makes `//host/x` a path, never another host.
+ */
+export function normalizePath(path: string): string {
+  return new URL(`http://runtime.invalid${path}`).pathname
+}
+
 function underBasepath(path: string, basepath: string): string | undefined {
   const base = basepath.replace(/\/+$/, '')
   if (base === '') return path
@@ -112,8 +120,12 @@ export function route(snapshot: RuntimeSnapshot, host: string | undefined, metho
   const environment = selectEnvironment(snapshot, host)
   if (!environment) return undefined
   const q = url.indexOf('?')
-  const path = q < 0 ? url : url.slice(0, q)
+  const raw = q < 0 ? url : url.slice(0, q)
   const query = q < 0 ? '' : url.slice(q)
+  // Origin-form only; dot segments (`..`, `%2e%2e`) resolved before any matching, so a path
+  // cannot climb out of an operation's template or a target.uri's path.
+  if (!raw.startsWith('/')) return undefined
+  const path = normalizePath(raw)
   let best: {proxy: ProxyRoute; rest: string} | undefined
   for (const proxy of environment.proxies) {
     const rest = underBasepath(path, proxy.basepath)

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseArchive, route, type EnvironmentRoutes, type ResolvedTarget, type RuntimeSnapshot} from '../../../src/core/runtime/index.js'
+import {curlCommand, parseArchive, route, type EnvironmentRoutes, type ResolvedTarget, type RuntimeSnapshot} from '../../../src/core/runtime/index.js'
 
 const target = (name: string): ResolvedTarget => ({name, host: '127.0.0.1', port: 1, enabled: true, poolKey: name})
 
@@ -22,6 +22,32 @@ const SEED_CONFIG = `operations:
 const TARGETS = JSON.stringify([{name: 'mymtlstarget'}, {name: 'other'}])
 
 describe('routing as configurable proxies route', () => {
+  it("the printed curl line quotes the archive's basepath for the shell", async () => {
+    const dev = await environment('myorg', 'dev', {'apiproxies/p/config.yaml': 'basepath: "/x$(id>/tmp/pwned)"\ntarget:\n  uri: http://127.0.0.1:1/\n'})
+    const line = await curlCommand(undefined as never, {url: 'http://127.0.0.1:8998/', snapshot: {generation: 1, environments: [dev]}})
+    expect(line).toBe("curl -H 'Host: myorg-dev.apigee.net' 'http://127.0.0.1:8998/x$(id>/tmp/pwned)'")
+  })
+
+  it('dot segments are resolved before matching: no climbing out of an operation or a target.uri path', async () => {
+    const config = `basepath: /helloworld
+target:
+  uri: http://127.0.0.1:18081/v1
+operations:
+  - id: public
+    http_match:
+      - path_template: "/public/**"
+`
+    const dev = await environment('myorg', 'dev', {'apiproxies/p/config.yaml': config})
+    const snapshot: RuntimeSnapshot = {generation: 1, environments: [dev]}
+    expect(route(snapshot, 'h', 'GET', '/helloworld/public/a?x=1')).toMatchObject({upstreamPath: '/v1/public/a?x=1'})
+    expect(route(snapshot, 'h', 'GET', '/helloworld/public/../admin')).toBeUndefined()
+    expect(route(snapshot, 'h', 'GET', '/helloworld/public/%2e%2E/admin')).toBeUndefined()
+    expect(route(snapshot, 'h', 'GET', '/helloworld/../../admin')).toBeUndefined()
+    expect(route(snapshot, 'h', 'GET', '/helloworld/public/./b/../c')).toMatchObject({upstreamPath: '/v1/public/c'})
+    expect(route(snapshot, 'h', 'GET', 'http://evil.example/helloworld/public/a')).toBeUndefined()
+    expect(route(snapshot, 'h', 'GET', '//evil.example/helloworld/public/a')).toBeUndefined()
+  })
+
   it("the seed's config.yaml (no basepath: the proxy's name) sends GET /helloworld/foo to its target server, query kept", async () => {
     const dev = await environment('myorg', 'dev', {'apiproxies/helloworld/config.yaml': SEED_CONFIG, 'environments/dev/targetservers.json': TARGETS})
     const snapshot: RuntimeSnapshot = {generation: 1, environments: [dev]}
