@@ -74,10 +74,22 @@ export function servedEnvironments(snapshot: RuntimeSnapshot): ServedEnvironment
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'http2-settings', 'expect', 'host'])
 
-function forwardHeaders(raw: string[], host: string, proto: string): string[] {
+/**
+ * The client's headers without hop-by-hop ones (the fixed set and those its `Connection`
+ * names, RFC 9110 7.6.1), and with the runtime's own `x-forwarded-proto` in place of any the
+ * client sent (a plain-HTTP client could otherwise claim https).
+ */
+export function forwardHeaders(raw: string[], host: string, proto: string): string[] {
+  let named: Set<string> | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].toLowerCase() !== 'connection') continue
+    named ??= new Set()
+    for (const token of raw[i + 1].split(',')) named.add(token.trim().toLowerCase())
+  }
   const out: string[] = []
   for (let i = 0; i < raw.length; i += 2) {
-    if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1])
+    const name = raw[i].toLowerCase()
+    if (!HOP_BY_HOP.has(name) && name !== 'x-forwarded-proto' && !named?.has(name)) out.push(raw[i], raw[i + 1])
   }
   out.push('host', host, 'x-forwarded-proto', proto)
   return out

@@ -7,7 +7,7 @@ import {createArchiveDeployment, runArchiveDeployment} from '../../src/core/arch
 import {zipArchive} from '../../src/core/archives/source.js'
 import {createEnvironment} from '../../src/core/environments.js'
 import {FileStore} from '../../src/core/store/index.js'
-import {startRuntimeServer, STATUS_PATH, type RuntimeServer} from '../../src/runtime/server.js'
+import {forwardHeaders, startRuntimeServer, STATUS_PATH, type RuntimeServer} from '../../src/runtime/server.js'
 import {rmTemp, tempDir} from '../helpers/cli.js'
 import {call} from '../helpers/runtime.js'
 
@@ -99,5 +99,12 @@ describe('the runtime transport', () => {
     expect(all).toHaveLength(3)
     expect(all[0]).toMatch(/^\S+Z GET any\.host \/silent\/x 504 target=silent upstream=127\.0\.0\.1:\d+ \d+ms failure="upstream request timeout"$/)
     expect(all[2]).toMatch(/^\S+Z POST myorg-dev\.example \/echo\/a\/b\?q=1 418 target=echo upstream=127\.0\.0\.1:\d+ \d+ms$/)
+  })
+})
+
+describe('headers forwarded upstream', () => {
+  it("drops hop-by-hop headers, those the client's Connection names, and a client's own x-forwarded-proto", () => {
+    const raw = ['Host', 'myorg-dev.apigee.net', 'Connection', 'close, X-Secret', 'X-Secret', 's', 'X-Forwarded-Proto', 'https', 'Keep-Alive', '5', 'Accept', '*/*']
+    expect(forwardHeaders(raw, 'backend:443', 'http')).toEqual(['Accept', '*/*', 'host', 'backend:443', 'x-forwarded-proto', 'http'])
   })
 })
