@@ -230,9 +230,10 @@ function ignoredFields(planned: PlannedCertificate[]): string[] {
   })
 }
 
+/** Folders this apply creates are 0700; one that exists (`--out-dir .`, a home folder) keeps its mode. */
 function ensureDir(dir: string): void {
-  fs.mkdirSync(dir, {recursive: true, mode: 0o700})
-  fs.chmodSync(dir, 0o700)
+  const created = fs.mkdirSync(dir, {recursive: true, mode: 0o700})
+  if (created !== undefined) fs.chmodSync(dir, 0o700)
 }
 
 /** Temp file, fsync, rename; a file whose bytes are already these is left alone. */

@@ -42,6 +42,16 @@ describe('the seed applied', () => {
     ])
   })
 
+  it('an --out-dir that already exists keeps its mode (--out-dir . must not chmod the working folder)', async () => {
+    const shared = path.join(dir, 'shared')
+    fs.mkdirSync(shared, {mode: 0o755})
+    fs.chmodSync(shared, 0o755)
+    await applyManifests({files: [SEED], outDir: shared})
+    expect(mode(shared)).toBe(0o755)
+    expect(mode(path.join(shared, 'tls'))).toBe(0o700)
+    expect(mode(path.join(shared, 'tls', 'etcd-secret', 'tls.key'))).toBe(0o600)
+  })
+
   it('writes DIR 0700, tls.key 0600 (PKCS#1), and chains openssl verifies against ca.crt', () => {
     expect(mode(out)).toBe(0o700)
     expect(mode(path.join(out, 'tls'))).toBe(0o700)
