@@ -2,7 +2,8 @@ import * as Flags from '@oclif/core/flags'
 
 import {aliasIdentity, type AliasIdentity, keystoreCertificates} from '../core/alias-material.js'
 import {parseCertificateChain} from '../core/ca/certificates.js'
-import {parsePrivateKey} from '../core/ca/keys.js'
+import {keysMatch, parsePrivateKey} from '../core/ca/keys.js'
+import {invalidArgument} from '../core/errors.js'
 import {readInput} from '../core/input.js'
 import type {Store} from '../core/store/index.js'
 import {UsageError} from './usage-error.js'
@@ -37,6 +38,9 @@ export async function readIdentity(flags: {cert?: string; key?: string}): Promis
   if (flags.cert === undefined || flags.key === undefined) return undefined
   const chain = await parseCertificateChain(readInput(flags.cert, {what: 'client certificate', kind: 'pem', flag: 'cert'}), flags.cert)
   const privateKey = parsePrivateKey(readInput(flags.key, {what: 'private key', kind: 'pem', flag: 'key'}), {file: flags.key})
+  if (!keysMatch(privateKey, chain[0].publicKey)) {
+    throw invalidArgument(`The key ${flags.key} does not match the certificate ${flags.cert} (key values mismatch).`, 'Give --key the private key of the certificate in --cert.')
+  }
   return {certificate: chain.map((c) => c.pem).join(''), privateKey}
 }
 

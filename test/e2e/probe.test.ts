@@ -261,4 +261,12 @@ describe("certs probe with the current backend's keystores (the seed's Step 2 na
       expect(certOnly.code).toBe(1)
     })
   })
+
+  it('--cert with another certificate\'s --key is refused before any connection, naming both files', async () => {
+    const r = await probe(['127.0.0.1:1', '--cert', 'my_gateway.pem', '--key', 'rogue.key'])
+    expect(r.stderr).toBe(
+      'ERROR: (mtlsctl.certs.probe) INVALID_ARGUMENT: The key rogue.key does not match the certificate my_gateway.pem (key values mismatch).\nGive --key the private key of the certificate in --cert.\n',
+    )
+    expect(r.code).toBe(1)
+  })
 })
