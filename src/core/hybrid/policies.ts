@@ -1,4 +1,4 @@
-import {internal} from '../errors.js'
+import {internal, invalidArgument} from '../errors.js'
 import {componentLabels} from './labels.js'
 import {componentId, EXTERNAL_ROWS, INTERNAL_ROWS} from './ports.js'
 
@@ -70,6 +70,10 @@ const tcp = (ports: Set<number>): PolicyPort[] => [...ports].sort((a, b) => a - 
 
 export function networkPolicies(options: PolicyOptions = {}): NetworkPolicy[] {
   const namespace = options.namespace ?? 'apigee'
+  // A namespace is an RFC 1123 label, as Kubernetes requires (kubectl would refuse the rest).
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw invalidArgument(`Invalid namespace "${namespace.slice(0, 80)}": a Kubernetes namespace is at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit.`)
+  }
   const labels = componentLabels(options.labels)
   const labelsOf = (name: string) => labels[componentId(name)]
   // Components sharing a selector (fluentd runs in the UDCA pod) share a policy.

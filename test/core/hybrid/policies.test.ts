@@ -144,6 +144,17 @@ describe('hybrid network policies', () => {
   })
 })
 
+describe('namespace', () => {
+  it('is a Kubernetes namespace name, or refused with the rule', () => {
+    expect(networkPolicies({namespace: 'apigee-prod'}).every((p) => p.metadata.namespace === 'apigee-prod')).toBe(true)
+    for (const bad of ['../x', 'Apigee', '-a', 'a'.repeat(64), '']) {
+      expect(() => networkPolicies({namespace: bad})).toThrow(
+        `Invalid namespace "${bad}": a Kubernetes namespace is at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit.`,
+      )
+    }
+  })
+})
+
 describe('pod labels', () => {
   it('--label replaces a component\'s labels (the others stay hybrid\'s); a bad one is refused', () => {
     const custom = networkPolicies({labels: ['cassandra=app.kubernetes.io/name=cassandra', 'cassandra=tier=data']})
