@@ -52,10 +52,17 @@ function isStale(dir: string, staleMs: number): boolean {
     return false // already gone: the next rename decides
   }
   const owner = readOwner(dir)
-  // A lock without a readable owner (left by an older version killed mid-way): judge by age.
-  if (owner && Number.isInteger(owner.pid) && owner.pid > 0 && !processAlive(owner.pid)) return true
-  return Date.now() - mtime > staleMs
+  const known = owner !== undefined && Number.isInteger(owner.pid) && owner.pid > 0
+  if (known && !processAlive(owner.pid)) return true
+  // A live owner keeps its lock while its event loop is blocked (a large fsync, an rmSync),
+  // when its renewal timer cannot run: only a renewal missed for LIVE_OWNER_STALE_FACTOR times
+  // longer (a pid reused by another program) frees it. A lock without a readable owner (left
+  // by an older version killed mid-way) is judged by age alone.
+  return Date.now() - mtime > (known ? staleMs * LIVE_OWNER_STALE_FACTOR : staleMs)
 }
+
+/** 10 s × 30: a live owner's lock is taken over only after 5 minutes without renewal. */
+const LIVE_OWNER_STALE_FACTOR = 30
 
 const scratchName = (scratch: string, what: string) => path.join(scratch, `${process.pid}-${what}-${randomBytes(6).toString('hex')}`)
 

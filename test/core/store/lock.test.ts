@@ -1,0 +1,39 @@
+import {spawn} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {acquireLock} from '../../../src/core/store/lock.js'
+import {rmTemp, tempDir} from '../../helpers/cli.js'
+
+let dir: string
+beforeEach(() => {
+  dir = tempDir('mtlsctl-lock-')
+})
+afterEach(() => rmTemp(dir))
+
+describe('the store lock', () => {
+  it('is not taken from a live owner whose event loop is blocked past the stale time (its renewal cannot run)', async () => {
+    const lock = path.join(dir, '.lock')
+    // The owner: takes the lock as lock.ts lays it out (a folder with its pid), then blocks its
+    // event loop for 3 s, as a large fsync or rmSync does.
+    const owner = spawn(
+      process.execPath,
+      ['-e', `const fs = require('fs'); fs.mkdirSync(${JSON.stringify(lock)}); fs.writeFileSync(${JSON.stringify(path.join(lock, 'pid'))}, process.pid + '\\nowner'); console.log('locked'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000)`],
+      {stdio: ['ignore', 'pipe', 'inherit']},
+    )
+    const exited = new Promise((resolve) => owner.once('exit', resolve))
+    await new Promise<void>((resolve) => owner.stdout.once('data', () => resolve()))
+    try {
+      // staleMs 200: before, the lock was taken after 200 ms without renewal, owner alive or not.
+      await expect(acquireLock(lock, {staleMs: 200, timeoutMs: 1500, scratch: path.join(dir, '.tmp')})).rejects.toThrow('held by another process')
+      expect(fs.readFileSync(path.join(lock, 'pid'), 'utf8')).toBe(`${owner.pid}\nowner`)
+    } finally {
+      owner.kill('SIGKILL')
+      await exited
+    }
+    // Its owner dead, the lock is taken over at once.
+    const release = await acquireLock(lock, {staleMs: 200, timeoutMs: 1500, scratch: path.join(dir, '.tmp')})
+    release()
+  })
+})
