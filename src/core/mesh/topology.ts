@@ -204,6 +204,8 @@ function readNode(raw: unknown, datacenter: string, position: number, index: num
     problems.add(`${label}: "components" must be a non-empty list, e.g. [zookeeper, cassandra] or [ds].`)
   } else {
     for (const item of raw.components) {
+      // A node may list thousands of components: the cap holds inside a node too.
+      if (problems.count >= MAX_TOPOLOGY_PROBLEMS) break
       const itemText = scalarText(item)
       const text = itemText === undefined ? '' : itemText.trim().toLowerCase()
       const expanded = (COMPONENTS as readonly string[]).includes(text) ? [text as Component] : Object.hasOwn(PROFILES, text) ? PROFILES[text] : undefined

@@ -180,5 +180,8 @@ describe('hostile topology files (issue 11, items 4 and 5)', () => {
     const capped = await refusal(planMesh({topologyFile: many}))
     expect(capped.message.split('\n')).toHaveLength(52)
     expect(capped.message.split('\n')[51]).toBe(`  - ${many}: reading stopped after 50 problems; fix these and run again.`)
+    // One node with 200,000 unknown components: the cap holds inside a node too.
+    const wide = writeTopology(dir, 'wide.json', [{name: 'dc-1', nodes: [{ip: '10.0.0.1', components: Array.from({length: 200_000}, () => 'nope')}]}])
+    expect((await refusal(planMesh({topologyFile: wide}))).message.split('\n').length).toBeLessThanOrEqual(52)
   })
 })
