@@ -139,9 +139,8 @@ export function readInput(file: string, options: ReadInputOptions): Buffer {
       return readAll(fd, limit, () => tooLarge(file, options, limit))
     }
     if (stat.isFIFO()) {
-      // A pipe: clear O_NONBLOCK's effect by reading through a blocking descriptor.
-      fs.closeSync(fd)
-      fd = fs.openSync(file, 'r')
+      // A pipe, read through the same non-blocking descriptor (re-opening it blocking would
+      // hang on a FIFO nobody writes to): readAll waits out EAGAIN; no writer reads as empty.
       return readAll(fd, limit, () => tooLarge(file, options, limit))
     }
     throw cannot('it is not a regular file (a device, socket or other special file)')
