@@ -136,6 +136,14 @@ function checkKeyIterations(block: string, where: string): void {
   if (!block.startsWith('-----BEGIN ENCRYPTED PRIVATE KEY-----')) return // traditional PEM: one iteration
   const der = Buffer.from(block.replace(/-----[^-]+-----|\s/g, ''), 'base64')
   const iterations = derIterationCounts(der)
+  if (iterations.length === 0) {
+    // BER's indefinite lengths (which OpenSSL accepts) or anything else the walk cannot read
+    // would hide the count: a key whose count cannot be checked is not opened.
+    throw invalidArgument(
+      `The private key in ${where} is encrypted with parameters that cannot be read (an encrypted PKCS#8 key must be DER-encoded).`,
+      'Encrypt the key again with the default count (openssl pkcs8 -topk8 -v2 aes-256-cbc).',
+    )
+  }
   const most = Math.max(0, ...iterations)
   if (most > MAX_KEY_ITERATIONS) {
     throw invalidArgument(

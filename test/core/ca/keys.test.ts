@@ -87,3 +87,20 @@ describe('reading keys openssl made', () => {
     expect(() => readPrivateKey(path.join(dir, 'missing.key'))).toThrow(`Cannot read the key file ${path.join(dir, 'missing.key')}: no such file.`)
   })
 })
+
+describe('encrypted keys whose iteration count cannot be read', () => {
+  it('an encrypted PKCS#8 key in BER indefinite length (which OpenSSL opens) is refused before any key derivation', () => {
+    const {privateKey} = crypto.generateKeyPairSync('ec', {namedCurve: 'P-256'})
+    const pem = privateKey.export({type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw'}) as string
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')
+    // The outer SEQUENCE re-encoded with an indefinite length: 30 80 <contents> 00 00.
+    const lengthBytes = der[1] & 0x80 ? 1 + (der[1] & 0x7f) : 1
+    const ber = Buffer.concat([Buffer.from([0x30, 0x80]), der.subarray(1 + lengthBytes), Buffer.from([0, 0])])
+    const berPem = `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${ber.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ENCRYPTED PRIVATE KEY-----\n`
+    expect(() => parsePrivateKey(Buffer.from(berPem), {file: 'ber.key', password: 'pw'})).toThrow(
+      'The private key in ber.key is encrypted with parameters that cannot be read (an encrypted PKCS#8 key must be DER-encoded).',
+    )
+    // The DER original still opens.
+    expect(parsePrivateKey(Buffer.from(pem), {file: 'der.key', password: 'pw'}).asymmetricKeyType).toBe('ec')
+  })
+})
