@@ -119,7 +119,7 @@ function probe(root: string, waitMs = 1000): Promise<Probe> {
 
 async function underClaimLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
   new FileStore(root).ensureRoot()
-  const release = await acquireLock(path.join(root, '.emulator-lock'), {timeoutMs: 30_000})
+  const release = await acquireLock(path.join(root, '.emulator-lock'), {timeoutMs: 30_000, scratch: path.join(root, '.tmp')})
   try {
     return await fn()
   } finally {
