@@ -1,5 +1,6 @@
 import type forgeTypes from 'node-forge'
 
+import {derIterationCounts} from './ca/keys.js'
 import {invalidArgument} from './errors.js'
 
 /**
@@ -36,6 +37,14 @@ export async function readPkcs12(data: Buffer, password: string, file: string): 
   if (iterations !== undefined && iterations > MAX_PKCS12_MAC_ITERATIONS) {
     throw invalidArgument(
       `The PKCS#12 file ${file} asks for ${iterations > 1e12 ? 'more than a trillion' : iterations.toLocaleString('en-US')} MAC iterations: at most ${MAX_PKCS12_MAC_ITERATIONS.toLocaleString('en-US')} are accepted.`,
+      'Export it again with the default iteration count (openssl pkcs12 -export, keytool).',
+    )
+  }
+  // The encrypted bags carry PBKDF2/PBE counts of their own, which forge also runs in JavaScript.
+  const bagIterations = Math.max(0, ...derIterationCounts(data, {nested: true}))
+  if (bagIterations > MAX_PKCS12_MAC_ITERATIONS) {
+    throw invalidArgument(
+      `The PKCS#12 file ${file} asks for ${bagIterations > 1e12 ? 'more than a trillion' : bagIterations.toLocaleString('en-US')} key-derivation iterations: at most ${MAX_PKCS12_MAC_ITERATIONS.toLocaleString('en-US')} are accepted.`,
       'Export it again with the default iteration count (openssl pkcs12 -export, keytool).',
     )
   }

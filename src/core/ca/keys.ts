@@ -157,14 +157,17 @@ function checkKeyIterations(block: string, where: string): void {
  * Iteration counts in a DER structure: every INTEGER that follows an OCTET STRING (the salt)
  * as the first two elements of a SEQUENCE, which is how PBKDF2, PBES1 and PKCS#12 PBE write
  * their parameters. Malformed DER yields what was found before it; the parse proper is Node's.
+ * With `nested` (a PKCS#12 file), the walk also goes into `[0]` wrappers and into OCTET
+ * STRINGs that hold a whole DER SEQUENCE, where PKCS#12 keeps its SafeContents and bags.
  */
-export function derIterationCounts(der: Buffer): number[] {
+export function derIterationCounts(der: Buffer, options: {nested?: boolean} = {}): number[] {
   const found: number[] = []
+  const maxDepth = options.nested ? 24 : 8
   const walk = (start: number, end: number, depth: number): void => {
     let i = start
     let previous: number | undefined
     let index = 0
-    while (i < end && depth < 8) {
+    while (i < end && depth < maxDepth) {
       const tag = der[i]
       let length = der[i + 1]
       let at = i + 2
@@ -181,7 +184,8 @@ export function derIterationCounts(der: Buffer): number[] {
         const bytes = der.subarray(at, at + length)
         found.push(bytes.length > 6 ? Number.MAX_SAFE_INTEGER : bytes.reduce((v, b) => v * 256 + b, 0))
       }
-      if (tag === 0x30) walk(at, at + length, depth + 1)
+      if (tag === 0x30 || (options.nested && tag === 0xa0)) walk(at, at + length, depth + 1)
+      else if (options.nested && tag === 0x04 && length > 2 && der[at] === 0x30 && spansWhole(der, at, at + length)) walk(at, at + length, depth + 1)
       previous = tag
       index++
       i = at + length
@@ -189,6 +193,21 @@ export function derIterationCounts(der: Buffer): number[] {
   }
   walk(0, der.length, 0)
   return found
+}
+
+/** Whether [start, end) is exactly one definite-length DER element (so an OCTET STRING holds DER, not a salt). */
+function spansWhole(der: Buffer, start: number, end: number): boolean {
+  let length = der[start + 1]
+  let at = start + 2
+  if (length === undefined) return false
+  if (length & 0x80) {
+    const n = length & 0x7f
+    if (n === 0 || n > 4 || at + n > end) return false
+    length = 0
+    for (let k = 0; k < n; k++) length = length * 256 + der[at + k]
+    at += n
+  }
+  return at + length === end
 }
 
 /** Reads a key file; unreadable files are INVALID_ARGUMENT naming the file (and --FLAG). */

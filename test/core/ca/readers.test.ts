@@ -12,6 +12,7 @@ import {openStore} from '../../../src/core/store/index.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
 import {makeCa, makeCert} from '../../helpers/ca.js'
 import {refusal} from '../../helpers/errors.js'
+import {openssl} from '../../helpers/openssl.js'
 
 /** The engine's PEM/key readers: input.ts's limits, the alias chain rules, the password callback (issue 11, items 4 and 12). */
 let dir: string
@@ -93,6 +94,21 @@ describe('PKCS#12: the MAC iteration count is bounded', () => {
     expect(Date.now() - started).toBeLessThan(5000)
     expect(error.message).toBe('The PKCS#12 file slow.p12 asks for 2,147,483,647 MAC iterations: at most 1,000,000 are accepted.')
   })
+})
+
+describe('PKCS#12 bags: their key-derivation iteration counts are bounded too', () => {
+  it('refuses an openssl-made file whose bags ask for 1,500,000 PBKDF2 iterations (MAC count 1) before deriving anything', async () => {
+    const ca = await makeCa('bag-ca')
+    const leaf = await makeCert(ca, 'bag-leaf')
+    fs.writeFileSync(path.join(dir, 'bag.pem'), leaf.pem)
+    fs.writeFileSync(path.join(dir, 'bag.key'), encodePrivateKey(leaf.privateKey), {mode: 0o600})
+    const made = openssl(['pkcs12', '-export', '-in', 'bag.pem', '-inkey', 'bag.key', '-out', 'bag.p12', '-passout', 'pass:pw', '-iter', '1500000', '-nomaciter'], dir)
+    expect(made.code, made.stderr).toBe(0)
+    const started = Date.now()
+    const error = await refusal(readPkcs12(fs.readFileSync(path.join(dir, 'bag.p12')), 'pw', 'bag.p12'), 'INVALID_ARGUMENT')
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(error.message).toBe('The PKCS#12 file bag.p12 asks for 1,500,000 key-derivation iterations: at most 1,000,000 are accepted.')
+  }, 60_000)
 })
 
 describe('encrypted keys: the key-derivation iteration count is bounded', () => {
