@@ -50,7 +50,11 @@ operations:
 
 if (!NGINX) console.log('SKIPPED test/e2e/runtime.test.ts: nginx is not installed (scripts/test.sh installs it).')
 
-const serialOf = (pem: string) => new crypto.X509Certificate(pem).serialNumber.replace(/^0+/, '').toUpperCase()
+/** The serial as nginx's $ssl_client_serial prints it: the magnitude's bytes in hex (an even number of digits). */
+const serialOf = (pem: string) => {
+  const hex = new crypto.X509Certificate(pem).serialNumber.replace(/^0+/, '').toUpperCase()
+  return hex.length % 2 === 1 ? `0${hex}` : hex
+}
 
 describe.skipIf(!NGINX)('mtlsctl runtime against nginx, openssl s_server and curl', () => {
   let dir: string
