@@ -65,4 +65,9 @@ export function snapshot(dir: string): Record<string, string> {
   return files
 }
 
+/** Every file and folder below `dir`, relative to it (the state folder's leftovers, say). */
+export function entriesBelow(dir: string): string[] {
+  return fs.readdirSync(dir, {recursive: true}) as string[]
+}
+
 export const mode = (file: string) => fs.statSync(file).mode & 0o777

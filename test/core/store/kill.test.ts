@@ -18,6 +18,7 @@ import {createKeystore, getKeystore, listKeystores} from '../../../src/core/keys
 import {FileStore} from '../../../src/core/store/index.js'
 import {makeCa, makeCert, writePair} from '../../helpers/ca.js'
 import {ROOT, rmTemp, tempDir} from '../../helpers/cli.js'
+import {entriesBelow} from '../../helpers/openssl.js'
 
 /**
  * The defence of issue 11: deploys, alias creation and keystore deletion commit atomically,
@@ -101,17 +102,6 @@ async function killWriter(mode: string, delayMs: number): Promise<NodeJS.Signals
   return signal
 }
 
-/** Every file below the state folder, relative to it. */
-function walk(root: string, rel = ''): string[] {
-  const out: string[] = []
-  for (const entry of fs.readdirSync(path.join(root, rel), {withFileTypes: true})) {
-    const child = path.join(rel, entry.name)
-    out.push(child)
-    if (entry.isDirectory()) out.push(...walk(root, child))
-  }
-  return out
-}
-
 async function checkInvariants(round: number): Promise<number> {
   // Deployments: all or none. Every proxy of the archive has the same revisions, revisions
   // count the deployments listed as Deployed, and none is left In Progress.
@@ -137,7 +127,7 @@ async function checkInvariants(round: number): Promise<number> {
 
   // The next write settles what the killed writer left.
   await createKeystore(store, 'acme', 'dev', `probe${round}`)
-  const left = walk(home)
+  const left = entriesBelow(home)
   expect(left.filter((f) => path.basename(f).startsWith('.tmp-'))).toEqual([])
   expect(left.filter((f) => f.startsWith(`.tmp${path.sep}`) || f.startsWith(`.trash${path.sep}`))).toEqual([])
   expect(left.filter((f) => f === '.lock' || f.startsWith('.lock'))).toEqual([])

@@ -9,6 +9,7 @@ import {FileStore} from '../../../src/core/store/index.js'
 import {json, request, startServer} from '../../helpers/api.js'
 import {makeCa, makeCert} from '../../helpers/ca.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
+import {entriesBelow} from '../../helpers/openssl.js'
 import {refusal} from '../../helpers/errors.js'
 
 /**
@@ -28,17 +29,6 @@ beforeEach(async () => {
   await createEnvironment(store, 'acme', 'dev')
 })
 afterEach(() => rmTemp(dir))
-
-/** Every file and folder under the state folder, relative to it. */
-function walk(root: string, rel = ''): string[] {
-  const out: string[] = []
-  for (const entry of fs.readdirSync(path.join(root, rel), {withFileTypes: true})) {
-    const child = path.join(rel, entry.name)
-    out.push(child)
-    if (entry.isDirectory()) out.push(...walk(root, child))
-  }
-  return out
-}
 
 async function keyAndCert(): Promise<{cert: Buffer; key: Buffer}> {
   const ca = await makeCa()
@@ -74,7 +64,7 @@ describe('ids of 251-255 characters (engine)', () => {
     await deleteKeystore(store, 'acme', 'dev', EDGE)
     expect(await listKeystores(store, 'acme', 'dev')).toEqual(['short'])
     // Nothing of them is left: no orphan cert.pem or key.pem, no trash, no temporary file.
-    expect(walk(store.location).filter((f) => f.includes('kkkkk') || f.includes('eeeee') || /\.pem$/.test(f) || f.startsWith(`.trash${path.sep}`) || f.startsWith(`.tmp${path.sep}`))).toEqual([])
+    expect(entriesBelow(store.location).filter((f) => f.includes('kkkkk') || f.includes('eeeee') || /\.pem$/.test(f) || f.startsWith(`.trash${path.sep}`) || f.startsWith(`.tmp${path.sep}`))).toEqual([])
   })
 
   it('an id ending in .json is listed once, whatever its folder holds', async () => {
