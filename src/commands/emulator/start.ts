@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 import * as path from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {stopSignal} from '../../cli/signals.js'
 import {reportToParent, startDetached} from '../../cli/emulator-daemon.js'
 import {
   claimStateFolder,
@@ -142,18 +143,9 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
     } satisfies Started)
     reportToParent({url: server.url, pid: process.pid, ...(runtime ? {runtimeUrl: runtime.server.url} : {})})
 
-    // Listeners stay registered (not `once`) until the end, so a second signal is still ours.
-    let signals = 0
-    let stop = () => {}
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++
-      if (signals === 1) stop()
-      // A second signal while deployments finish stops at once (they finish on their own).
-      else process.exit(signal === 'SIGINT' ? 130 : 143)
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    await new Promise<void>((resolve) => (stop = resolve))
+    // A second signal while deployments finish stops at once (they finish on their own).
+    const signal = stopSignal()
+    await signal.received
     stopping = true
     const running = server.runningDeployments
     this.out.status(running > 0 ? `Stopping the emulator: waiting for ${running} running deployment(s) to finish...` : 'Stopping the emulator...')
@@ -163,8 +155,7 @@ export default class EmulatorStart extends BaseCommand<typeof EmulatorStart> {
       await server.close()
     } finally {
       await claim.release()
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      signal.release()
     }
     this.out.status('Emulator stopped.')
   }

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import {stopSignal} from '../../cli/signals.js'
 import {isMtlsError} from '../../core/errors.js'
 import {curlCommand, serverCertificate, type ServerCertificate} from '../../core/runtime/index.js'
 import {stateHome} from '../../core/store/index.js'
@@ -86,22 +87,13 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
     await this.emit({url: server.url, pid: process.pid, stateFolder: root, curl} satisfies Started)
     reportToParent({url: server.url, pid: process.pid})
 
-    let signals = 0
-    let stop = () => {}
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++
-      if (signals === 1) stop()
-      else process.exit(signal === 'SIGINT' ? 130 : 143)
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    await new Promise<void>((resolve) => (stop = resolve))
+    const signal = stopSignal()
+    await signal.received
     this.out.status('Stopping the runtime...')
     try {
       await held.stop()
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      signal.release()
     }
     this.out.status('Runtime stopped.')
   }
