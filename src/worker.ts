@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs'
 
-import type {DeployAnswer, DeployRequest} from './core/api/deploy-worker.js'
+import type {DeployAnswer, DeployRequest} from './emulator/deploy-worker.js'
 import {createArchiveDeployment, runArchiveDeployment} from './core/archives/deployments.js'
 import {isMtlsError} from './core/errors.js'
 import {readInput} from './core/input.js'

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as path from 'node:path'
 
-import {startApiServer, type ApiServer, type ApiServerOptions} from '../../src/core/api/index.js'
+import {startApiServer, type ApiServer, type ApiServerOptions} from '../../src/emulator/index.js'
 import {BIN, cliEnv, ROOT, tempDir, rmTemp} from './cli.js'
 
 /** An in-process API server on a free port (the engine's own tests). */

@@ -13,7 +13,7 @@ import {
   startApiServer,
   type ApiServer,
   type EmulatorInstance,
-} from '../../core/api/index.js'
+} from '../../emulator/index.js'
 import {isMtlsError} from '../../core/errors.js'
 import {stateHome} from '../../core/store/index.js'
 import {holdRuntime, type HeldRuntime} from '../../runtime/run.js'

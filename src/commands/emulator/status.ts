@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {runningInstance} from '../../core/api/index.js'
+import {runningInstance} from '../../emulator/index.js'
 import {notFound} from '../../core/errors.js'
 import {stateHome} from '../../core/store/index.js'
 

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {stopInstance} from '../../core/api/index.js'
+import {stopInstance} from '../../emulator/index.js'
 import {stateHome} from '../../core/store/index.js'
 
 export default class EmulatorStop extends BaseCommand<typeof EmulatorStop> {

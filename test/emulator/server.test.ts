@@ -3,13 +3,13 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type ApiServer} from '../../../src/core/api/index.js'
-import {createEnvironment} from '../../../src/core/environments.js'
-import {createKeystore} from '../../../src/core/keystores.js'
-import {FileStore} from '../../../src/core/store/index.js'
-import {request, json, startServer} from '../../helpers/api.js'
-import {rmTemp, tempDir} from '../../helpers/cli.js'
-import {snapshot} from '../../helpers/pki.js'
+import {type ApiServer} from '../../src/emulator/index.js'
+import {createEnvironment} from '../../src/core/environments.js'
+import {createKeystore} from '../../src/core/keystores.js'
+import {FileStore} from '../../src/core/store/index.js'
+import {request, json, startServer} from '../helpers/api.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
+import {snapshot} from '../helpers/pki.js'
 
 let dir: string
 let root: string

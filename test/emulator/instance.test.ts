@@ -4,9 +4,9 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {claimStateFolder, runningInstance, socketPath, type EmulatorInstance} from '../../../src/core/api/index.js'
-import {refusal} from '../../helpers/errors.js'
-import {rmTemp, tempDir} from '../../helpers/cli.js'
+import {claimStateFolder, runningInstance, socketPath, type EmulatorInstance} from '../../src/emulator/index.js'
+import {refusal} from '../helpers/errors.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
 
 /** The state folder's lock (issue 11, item 3): a Unix socket held for the emulator's life. */
 let dir: string

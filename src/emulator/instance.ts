@@ -4,10 +4,10 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {failedPrecondition, internal, invalidArgument, MtlsError} from '../errors.js'
-import {readInputText} from '../input.js'
-import {FileStore} from '../store/index.js'
-import {acquireLock} from '../store/lock.js'
+import {failedPrecondition, internal, invalidArgument, MtlsError} from '../core/errors.js'
+import {readInputText} from '../core/input.js'
+import {FileStore} from '../core/store/index.js'
+import {acquireLock} from '../core/store/lock.js'
 
 /**
  * The running emulator of a state folder. One emulator per state folder, held by a lock that

@@ -4,12 +4,12 @@ import * as path from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type ApiServer} from '../../../src/core/api/index.js'
-import {ALIAS_UPDATE_DISABLED} from '../../../src/core/aliases.js'
-import {REFERENCE_UPDATE_DISABLED} from '../../../src/core/references.js'
-import {json, request, startServer} from '../../helpers/api.js'
-import {rmTemp, tempDir} from '../../helpers/cli.js'
-import {certWithValidity, openssl, seedStep1} from '../../helpers/pki.js'
+import {type ApiServer} from '../../src/emulator/index.js'
+import {ALIAS_UPDATE_DISABLED} from '../../src/core/aliases.js'
+import {REFERENCE_UPDATE_DISABLED} from '../../src/core/references.js'
+import {json, request, startServer} from '../helpers/api.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
+import {certWithValidity, openssl, seedStep1} from '../helpers/pki.js'
 
 /**
  * Aliases through the API with curl, as Apigee's documentation writes the requests:

@@ -1,4 +1,4 @@
-import {MtlsError, type RpcStatus} from '../errors.js'
+import {MtlsError, type RpcStatus} from '../core/errors.js'
 
 /**
  * Errors in Google's HTTP shape: `{"error": {"code": <HTTP status>, "message": ..., "status": ...}}`.

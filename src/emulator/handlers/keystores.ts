@@ -1,4 +1,4 @@
-import {createKeystore, deleteKeystore, getKeystore, listKeystores} from '../../keystores.js'
+import {createKeystore, deleteKeystore, getKeystore, listKeystores} from '../../core/keystores.js'
 import {readJson} from '../bodies.js'
 import type {Router} from '../router.js'
 import {newResourceId} from './inputs.js'

@@ -1,4 +1,4 @@
-import {invalidArgument} from '../../errors.js'
+import {invalidArgument} from '../../core/errors.js'
 
 /** Reading request inputs: body fields and query parameters, with Apigee's field names in errors. */
 

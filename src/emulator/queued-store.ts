@@ -1,4 +1,4 @@
-import type {Blob, BlobOptions, Store} from '../store/index.js'
+import type {Blob, BlobOptions, Store} from '../core/store/index.js'
 
 /**
  * The emulator serves many requests in one process. The store's lock is an inter-process lock

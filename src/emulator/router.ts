@@ -1,8 +1,8 @@
 import type {IncomingMessage} from 'node:http'
 
-import {checkId, type IdKind} from '../names.js'
-import type {Operation} from '../operations.js'
-import type {Store} from '../store/index.js'
+import {checkId, type IdKind} from '../core/names.js'
+import type {Operation} from '../core/operations.js'
+import type {Store} from '../core/store/index.js'
 import type {BodyLimits} from './bodies.js'
 import type {DeployRequest} from './deploy-worker.js'
 import {badRequest, methodNotFound, pathNotFound} from './http-errors.js'

@@ -1,4 +1,4 @@
-import {getOperation, listOperations} from '../../operations.js'
+import {getOperation, listOperations} from '../../core/operations.js'
 import type {Router} from '../router.js'
 
 /** Operations: get (what gcloud polls) and list (`{"operations": [...]}`, `{}` when none, as Apigee). */

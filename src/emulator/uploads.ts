@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {invalidArgument, notFound} from '../errors.js'
+import {invalidArgument, notFound} from '../core/errors.js'
 
 /**
  * The emulator's stand-in for Google Cloud Storage signed URLs. `:generateUploadUrl` opens a

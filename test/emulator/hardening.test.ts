@@ -3,13 +3,13 @@ import * as http from 'node:http'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {redact, type ApiServer} from '../../../src/core/api/index.js'
-import {createEnvironment} from '../../../src/core/environments.js'
-import {createKeystore} from '../../../src/core/keystores.js'
-import {FileStore} from '../../../src/core/store/index.js'
-import {json, request, startServer} from '../../helpers/api.js'
-import {rmTemp, tempDir} from '../../helpers/cli.js'
-import {openssl, seedStep1} from '../../helpers/pki.js'
+import {redact, type ApiServer} from '../../src/emulator/index.js'
+import {createEnvironment} from '../../src/core/environments.js'
+import {createKeystore} from '../../src/core/keystores.js'
+import {FileStore} from '../../src/core/store/index.js'
+import {json, request, startServer} from '../helpers/api.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
+import {openssl, seedStep1} from '../helpers/pki.js'
 
 /**
  * Issue 11's emulator items: secrets never reach the log (item 10), /emulator/status needs the

@@ -2,14 +2,14 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type ApiServer} from '../../../src/core/api/index.js'
-import {listAliases} from '../../../src/core/aliases.js'
-import {createEnvironment} from '../../../src/core/environments.js'
-import {createKeystore} from '../../../src/core/keystores.js'
-import {FileStore} from '../../../src/core/store/index.js'
-import {startServer} from '../../helpers/api.js'
-import {rmTemp, tempDir} from '../../helpers/cli.js'
-import {seedStep1} from '../../helpers/pki.js'
+import {type ApiServer} from '../../src/emulator/index.js'
+import {listAliases} from '../../src/core/aliases.js'
+import {createEnvironment} from '../../src/core/environments.js'
+import {createKeystore} from '../../src/core/keystores.js'
+import {FileStore} from '../../src/core/store/index.js'
+import {startServer} from '../helpers/api.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
+import {seedStep1} from '../helpers/pki.js'
 
 let dir: string
 let certs: string

@@ -6,10 +6,10 @@ import {
   listArchiveDeployments,
   parseLabels,
   type ArchiveDeployment,
-} from '../../archives/deployments.js'
-import {getEnvironment} from '../../environments.js'
-import {invalidArgument} from '../../errors.js'
-import type {Store} from '../../store/index.js'
+} from '../../core/archives/deployments.js'
+import {getEnvironment} from '../../core/environments.js'
+import {invalidArgument} from '../../core/errors.js'
+import type {Store} from '../../core/store/index.js'
 import {mediaType, readJson, readToFile} from '../bodies.js'
 import {unsupportedMediaType} from '../http-errors.js'
 import type {ApiContext, Router} from '../router.js'

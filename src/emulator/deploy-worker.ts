@@ -2,9 +2,9 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {MtlsError, type RpcStatus} from '../errors.js'
-import {finishOperation, type Operation} from '../operations.js'
-import type {Store} from '../store/index.js'
+import {MtlsError, type RpcStatus} from '../core/errors.js'
+import {finishOperation, type Operation} from '../core/operations.js'
+import type {Store} from '../core/store/index.js'
 
 /**
  * Archive deployments created through the API run in a child process, never on the
@@ -35,7 +35,7 @@ export const EMULATOR_WORKER_ARG = '--emulator-deployment'
 function workerCommand(): {args: string[]; cwd?: string} {
   const here = fileURLToPath(import.meta.url)
   if (here.endsWith('.ts')) {
-    const src = path.resolve(path.dirname(here), '../..')
+    const src = path.resolve(path.dirname(here), '..')
     return {args: ['--import', 'tsx', '--no-warnings', path.join(src, 'worker.ts'), EMULATOR_WORKER_ARG], cwd: path.dirname(src)}
   }
   return {args: [path.join(path.dirname(here), 'worker.js'), EMULATOR_WORKER_ARG]}

@@ -1,5 +1,5 @@
-import {invalidArgument} from '../../errors.js'
-import {createReference, deleteReference, getReference, listReferences, updateReference, type ReferenceInput} from '../../references.js'
+import {invalidArgument} from '../../core/errors.js'
+import {createReference, deleteReference, getReference, listReferences, updateReference, type ReferenceInput} from '../../core/references.js'
 import {readJson} from '../bodies.js'
 import type {Router} from '../router.js'
 import {newResourceId, optionalString, requiredString} from './inputs.js'

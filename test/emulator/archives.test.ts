@@ -1,13 +1,13 @@
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type ApiServer} from '../../../src/core/api/index.js'
-import {readSource, zipArchive} from '../../../src/core/archives/source.js'
-import {createEnvironment} from '../../../src/core/environments.js'
-import {waitOperation} from '../../../src/core/operations.js'
-import {FileStore} from '../../../src/core/store/index.js'
-import {json, request, startServer} from '../../helpers/api.js'
-import {ROOT, rmTemp, tempDir} from '../../helpers/cli.js'
+import {type ApiServer} from '../../src/emulator/index.js'
+import {readSource, zipArchive} from '../../src/core/archives/source.js'
+import {createEnvironment} from '../../src/core/environments.js'
+import {waitOperation} from '../../src/core/operations.js'
+import {FileStore} from '../../src/core/store/index.js'
+import {json, request, startServer} from '../helpers/api.js'
+import {ROOT, rmTemp, tempDir} from '../helpers/cli.js'
 
 /** Archive deployments through the API, in gcloud's order of requests, and their errors. */
 let dir: string
