@@ -2,8 +2,12 @@ import {Command} from '@oclif/core/command'
 import * as Flags from '@oclif/core/flags'
 import type * as Interfaces from '@oclif/core/interfaces'
 
+import type {ApigeeApi} from '../core/apigee/api.js'
+import {LocalApigee} from '../core/apigee/local.js'
 import {Config, type Property} from '../core/config.js'
+import {MtlsError} from '../core/errors.js'
 import {openStore, stateHome, type Store} from '../core/store/index.js'
+import {chooseBackend, configResolver} from './backend.js'
 import {ExitCode, reportError} from './exit-codes.js'
 import {parseFormat, render} from './format.js'
 import {isVerbosity, Output, wantsColor, type Verbosity} from './output.js'
@@ -52,6 +56,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected prompter!: Prompter
   protected settings!: Config
   private storeInstance?: Store
+  private apiInstance?: ApigeeApi
 
   /** Does the work; the returned value is rendered on stdout (nothing when undefined). */
   protected abstract execute(): Promise<unknown>
@@ -132,6 +137,63 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.storeInstance
   }
 
+  /**
+   * The Apigee API this command talks to: the local engine, or the v1 REST API chosen by
+   * --api-endpoint / --location (cli/backend.ts), with the credentials found on first use.
+   */
+  protected async apigee(): Promise<ApigeeApi> {
+    if (this.apiInstance) return this.apiInstance
+    const flags = this.flags as {'api-endpoint'?: string; location?: string; 'access-token-file'?: string; 'billing-project'?: string}
+    const backend = chooseBackend(configResolver(this.settings), flags)
+    if (backend.kind === 'local') {
+      const home = stateHome()
+      this.out.info(`Using the local engine (state folder ${home}).`)
+      const root = this.config.root
+      const {startWorker} = await import('./worker.js')
+      this.apiInstance = new LocalApigee(this.store, {
+        where: `the local engine (${home})`,
+        startWorker: (d) => void startWorker(root, [home, d.org, d.deployment, d.operation]),
+      })
+      return this.apiInstance
+    }
+    this.out.info(`Using the Apigee API at ${backend.endpoint} (from ${backend.from}).`)
+    const {openRemote} = await import('../remote/index.js')
+    const timeout = Number(process.env.MTLSCTL_API_TIMEOUT)
+    this.apiInstance = openRemote({
+      endpoint: backend.endpoint,
+      store: this.store,
+      accessTokenFile: flags['access-token-file'],
+      userProject: this.property('billing_project', flags['billing-project'])?.value,
+      userAgent: `mtlsctl/${this.config.version}`,
+      onCredentials: (source) => this.out.info(`Using credentials from ${source}.`),
+      onRetry: (r) => this.out.info(`Retrying ${r.method} ${r.path} in ${Math.round(r.delayMs)} ms (${r.reason}).`),
+      ...(Number.isFinite(timeout) && timeout > 0 ? {responseTimeoutMs: timeout * 1000} : {}),
+    })
+    return this.apiInstance
+  }
+
+  /**
+   * For commands that change the local engine only (environments create/delete): refused when
+   * the shell points at a remote API, so nobody believes they changed a real organization.
+   */
+  protected requireLocalEngine(what: string): void {
+    const backend = chooseBackend(configResolver(this.settings), {})
+    if (backend.kind === 'remote') {
+      throw new MtlsError(
+        'FAILED_PRECONDITION',
+        `${what} works on the local engine only, and this shell uses the Apigee API at ${backend.endpoint} (from ${backend.from}).`,
+        {hint: 'Create environments in a real organization with `gcloud apigee environments create`; to change the local engine, run with MTLSCTL_API_ENDPOINT=local.'},
+      )
+    }
+  }
+
+  protected async finally(error: Error | undefined): Promise<unknown> {
+    const api = this.apiInstance
+    this.apiInstance = undefined
+    await api?.close().catch(() => {})
+    return super.finally(error)
+  }
+
   /** A property's value: flag, then MTLSCTL_<NAME>, then the config file. */
   protected property(name: Property, flagValue: string | undefined) {
     if (flagValue !== undefined && flagValue !== '') return {value: flagValue, source: 'flag' as const}
@@ -149,19 +211,28 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
-  /** The organization and environment of a resource command (its --organization/--environment). */
-  protected async location(): Promise<{org: string; env: string}> {
+  /**
+   * The organization and environment of a resource command (its --organization/--environment).
+   * On a terminal a missing environment is picked from the organization's (`choices: false`:
+   * typed, for commands that read the local store whatever the backend).
+   */
+  protected async location(options: {choices?: boolean} = {}): Promise<{org: string; env: string}> {
     const flags = this.flags as {organization?: string; environment?: string}
     const org = await this.organization(flags.organization)
-    return {org, env: await this.environment(flags.environment)}
+    const existing = options.choices === false ? async () => [] : async () => (await this.apigee()).listEnvironmentNames(org)
+    return {org, env: await this.environment(flags.environment, existing)}
   }
 
-  protected async environment(flagValue: string | undefined): Promise<string> {
+  protected async environment(flagValue: string | undefined, existing: () => Promise<string[]> = async () => []): Promise<string> {
     const resolved = this.property('environment', flagValue)
-    return this.prompter.require(resolved?.value, {
-      flag: 'environment',
-      message: 'Apigee environment:',
-      hint: 'Give --environment ENV, set MTLSCTL_ENVIRONMENT, or run `mtlsctl config set environment ENV`.',
-    })
+    return this.prompter.choose(
+      resolved?.value,
+      {
+        flag: 'environment',
+        message: 'Apigee environment:',
+        hint: 'Give --environment ENV, set MTLSCTL_ENVIRONMENT, or run `mtlsctl config set environment ENV`.',
+      },
+      existing,
+    )
   }
 }

@@ -12,6 +12,10 @@ export const ExitCode = {
   ERROR: 1,
   /** Wrong or missing command-line input: unknown flag, bad value, a required value not given. */
   USAGE: 2,
+  /** Remote mode: no credentials found, or the API refused them (UNAUTHENTICATED, PERMISSION_DENIED). */
+  AUTH: 3,
+  /** Remote mode: the API could not be reached or did not answer in time (after retries), or answered UNAVAILABLE. */
+  API_UNAVAILABLE: 4,
   /** certs probe: no TCP connection (refused, timed out, no route, unknown host). */
   UNREACHABLE: 10,
   /** certs probe: no TLS (the server does not speak it, or the handshake failed). */
@@ -41,12 +45,20 @@ function withoutPaths(message: string): string {
   return message.replace(/(^|[\s'"(=])\/[^\s'"),]+/g, '$1[path]')
 }
 
+/** Remote mode's own codes: credentials (3) and an API that did not answer (4); else 1. */
+function mtlsExitCode(error: {status: string; origin?: string}): number {
+  if (error.status === 'UNAUTHENTICATED') return ExitCode.AUTH
+  if (error.status === 'PERMISSION_DENIED' && error.origin === 'api') return ExitCode.AUTH
+  if (error.origin === 'transport' || (error.status === 'UNAVAILABLE' && error.origin === 'api')) return ExitCode.API_UNAVAILABLE
+  return ExitCode.ERROR
+}
+
 /** Maps anything thrown to what the user sees and the exit code. Never a stack trace. */
 export function reportError(error: unknown): ErrorReport {
   if (isMtlsError(error)) {
     // INTERNAL means nothing anticipated it: its message may be a system error's, path and all.
     const message = error.status === 'INTERNAL' ? withoutPaths(error.message) : error.message
-    return {exitCode: ExitCode.ERROR, message: `${error.status}: ${message}`, hint: error.hint}
+    return {exitCode: mtlsExitCode(error), message: `${error.status}: ${message}`, hint: error.hint}
   }
   if (error instanceof OperationFailed) {
     return {exitCode: ExitCode.ERROR, message: error.message}

@@ -36,6 +36,20 @@ export class Prompter {
     return answer
   }
 
+  /**
+   * An existing resource: on a terminal, the ones that exist (fetched through the API, so on
+   * either backend) offered as a list to pick from with the arrow keys; free text when there
+   * are none to offer. Without a terminal, as `require`.
+   */
+  async choose(value: string | undefined, missing: Missing, existing: () => Promise<string[]>): Promise<string> {
+    if (value !== undefined && value !== '') return value
+    if (!this.interactive) return this.require(value, missing)
+    const names = await existing()
+    if (names.length === 0) return this.require(value, missing)
+    const {select} = await import('@inquirer/prompts')
+    return select({message: missing.message, choices: names.map((name) => ({name, value: name})), pageSize: 15}, {output: process.stderr})
+  }
+
   async ask(message: string, secret: boolean): Promise<string> {
     const {input, password} = await import('@inquirer/prompts')
     const context = {output: process.stderr}

@@ -40,7 +40,7 @@ function current(doc: AliasDoc, now = Date.now()): Alias {
 }
 
 /** Leaf first, each certificate issued by the next; a key must be the leaf's. */
-function checkMaterial(material: AliasMaterial, ignoreExpiry: boolean): Certificate[] {
+export function checkAliasMaterial(material: AliasMaterial, ignoreExpiry: boolean): Certificate[] {
   let chain = material.chain
   if (material.key) {
     const leaf = chain.findIndex((c) => keysMatch(material.key as crypto.KeyObject, c.publicKey))
@@ -97,7 +97,7 @@ export async function addAlias(
   checkId('keystore', ks)
   checkId('alias', alias)
   const material = await readAliasSource(store, source)
-  const chain = checkMaterial(material, options.ignoreExpiryValidation ?? false)
+  const chain = checkAliasMaterial(material, options.ignoreExpiryValidation ?? false)
   const doc: AliasDoc = {
     alias,
     type: material.key ? 'KEY_CERT' : 'CERT',
@@ -186,7 +186,7 @@ export async function updateAliasCertificate(
   const name = aliasName(org, env, ks, alias)
   const chain = await parseCertificateChain(cert.data, cert.file, ALIAS_CHAIN)
   const key = doc.type === 'KEY_CERT' ? parsePrivateKey((await store.getBlob(name, KEY_BLOB)) ?? '', {file: `the key of ${name}`}) : undefined
-  const checked = checkMaterial({chain, key, certWhere: cert.file, keyWhere: `the stored key of ${name}`}, options.ignoreExpiryValidation ?? false)
+  const checked = checkAliasMaterial({chain, key, certWhere: cert.file, keyWhere: `the stored key of ${name}`}, options.ignoreExpiryValidation ?? false)
   const updated: AliasDoc = {...doc, certsInfo: {certInfo: await Promise.all(checked.map((c) => certInfo(c)))}}
   await store.withLock(async () => {
     await getDoc(store, org, env, ks, alias)
@@ -208,7 +208,8 @@ export interface CertificateRow {
   daysLeft: number
 }
 
-function rows(ks: string, alias: Alias, now: number): CertificateRow[] {
+/** An alias's certificates as rows, `daysLeft` counted from `now`. */
+export function certificateRows(ks: string, alias: Alias, now: number): CertificateRow[] {
   return alias.certsInfo.certInfo.map((info) => ({
     keystore: ks,
     alias: alias.alias,
@@ -219,36 +220,4 @@ function rows(ks: string, alias: Alias, now: number): CertificateRow[] {
     isValid: info.isValid,
     daysLeft: Math.floor((Number(info.expiryDate) - now) / 86_400_000),
   }))
-}
-
-/** Certificates that expire within `withinMs` (or already have), across keystores when ks is omitted. */
-export async function expiringCertificates(
-  store: Store,
-  org: string,
-  env: string,
-  withinMs: number,
-  ks?: string,
-): Promise<CertificateRow[]> {
-  const now = Date.now()
-  const keystores = ks === undefined ? await listKeystores(store, org, env) : [ks]
-  const found: CertificateRow[] = []
-  for (const name of keystores) {
-    for (const alias of await listAliases(store, org, env, name)) {
-      found.push(...rows(name, alias, now).filter((r) => Number(r.expiryDate) - now <= withinMs))
-    }
-  }
-  return found.sort((a, b) => Number(a.expiryDate) - Number(b.expiryDate))
-}
-
-/** A keystore with each of its certificates' expiry and status. */
-export async function describeKeystore(store: Store, org: string, env: string, ks: string) {
-  const keystore = await getKeystore(store, org, env, ks)
-  const now = Date.now()
-  const aliases = await listAliases(store, org, env, ks)
-  return {
-    name: keystore.name,
-    resourceName: keystoreName(org, env, ks),
-    aliases: aliases.map((a) => a.alias),
-    certificates: aliases.flatMap((a) => rows(ks, a, now)),
-  }
 }

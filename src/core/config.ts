@@ -14,6 +14,9 @@ export const PROPERTIES = {
   environment: 'Default Apigee environment (--environment).',
   format: 'Default output format (--format).',
   verbosity: 'Default verbosity: debug, info, warning, error or none (--verbosity).',
+  api_endpoint: 'Apigee v1 API to use instead of the local engine, e.g. https://apigee.googleapis.com/ (--api-endpoint).',
+  location: 'Apigee data-residency region: the API at https://REGION-apigee.googleapis.com/ (--location).',
+  billing_project: 'Project sent as x-goog-user-project to the Apigee API (--billing-project).',
 } as const
 
 export type Property = keyof typeof PROPERTIES
@@ -111,7 +114,31 @@ export class Config {
 }
 
 export function checkValue(property: Property, value: string): void {
+  if (property === 'api_endpoint') checkEndpoint(value)
+  if (property === 'location' && !/^[a-z][a-z0-9-]{0,62}$/.test(value)) {
+    throw invalidArgument(`Invalid location "${value}": a region such as europe-west1.`)
+  }
   if (property === 'verbosity' && !(VERBOSITIES as readonly string[]).includes(value)) {
     throw invalidArgument(`Invalid verbosity "${value}": use one of ${VERBOSITIES.join(', ')}.`)
   }
+}
+
+/** `local` (the embedded engine), or an http(s) URL; answered normalised with a trailing `/`. */
+export function checkEndpoint(value: string): string {
+  if (value === 'local') return value
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalidArgument(`Invalid API endpoint "${value}": give a URL such as https://apigee.googleapis.com/ (or local).`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw invalidArgument(`Invalid API endpoint "${value}": it must be an http or https URL.`)
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw invalidArgument(`Invalid API endpoint "${value}": give the base URL only, without query, fragment or credentials.`)
+  }
+  // gcloud's override names the versioned base (https://apigee.googleapis.com/v1/): both are taken.
+  const base = url.pathname.replace(/\/?v1\/?$/, '/').replace(/\/?$/, '/')
+  return `${url.origin}${base}`
 }

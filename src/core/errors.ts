@@ -28,18 +28,26 @@ const statusByCode = new Map<number, RpcStatus>(
   Object.entries(RpcCode).map(([status, code]) => [code, status as RpcStatus]),
 )
 
+export type ErrorOrigin = 'api' | 'transport'
+
 export class MtlsError extends Error {
   readonly code: number
   readonly status: RpcStatus
   /** What the user can do about it; printed after the message by the CLI. */
   readonly hint?: string
+  /**
+   * Remote mode: `api` when a remote API answered with this error, `transport` when no answer
+   * came (unreachable, timed out). The CLI gives those their own exit codes.
+   */
+  readonly origin?: ErrorOrigin
 
-  constructor(status: RpcStatus, message: string, options: {hint?: string; cause?: unknown} = {}) {
+  constructor(status: RpcStatus, message: string, options: {hint?: string; cause?: unknown; origin?: ErrorOrigin} = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'MtlsError'
     this.status = status
     this.code = RpcCode[status]
     this.hint = options.hint
+    if (options.origin) this.origin = options.origin
   }
 
   static fromCode(code: number, message: string): MtlsError {

@@ -247,14 +247,21 @@ export interface WaitOptions {
   onPoll?: (operation: Operation) => void
   /** First poll interval; gcloud's is 1 s, then ×1.4 with jitter. */
   initialDelayMs?: number
+  /** The longest sleep between polls (10 s). */
+  maxDelayMs?: number
 }
 
 /** Polls until the operation is FINISHED, with gcloud's backoff: 1 s, ×1.4, jitter, ≤ 10 s. */
 export async function waitOperation(store: Store, org: string, uuid: string, options: WaitOptions = {}): Promise<Operation> {
+  return pollOperation(() => getOperation(store, org, uuid), org, uuid, options)
+}
+
+/** The polling loop of `waitOperation`, over any way of reading the operation (the store, the API). */
+export async function pollOperation(read: () => Promise<Operation>, org: string, uuid: string, options: WaitOptions = {}): Promise<Operation> {
   const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs
   let delay = options.initialDelayMs ?? 1000
   for (;;) {
-    const operation = await getOperation(store, org, uuid)
+    const operation = await read()
     options.onPoll?.(operation)
     if (operation.metadata.state === 'FINISHED') return operation
     if (Date.now() >= deadline) {
@@ -264,7 +271,6 @@ export async function waitOperation(store: Store, org: string, uuid: string, opt
     }
     const jittered = delay * (0.9 + Math.random() * 0.2)
     await new Promise((resolve) => setTimeout(resolve, Math.min(jittered, Math.max(0, deadline - Date.now()))))
-    delay = Math.min(delay * 1.4, 10_000)
+    delay = Math.min(delay * 1.4, options.maxDelayMs ?? 10_000)
   }
 }
-

@@ -65,6 +65,7 @@ const PARAM_KINDS: Record<string, IdKind | 'uuid' | 'archive'> = {
   ref: 'reference',
   operation: 'uuid',
   archive: 'archive',
+  api: 'api',
 }
 
 function checkParam(name: string, value: string): void {

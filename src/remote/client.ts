@@ -72,7 +72,7 @@ export class ApigeeHttpClient {
       const form = new FormData()
       for (const part of call.form) {
         if (typeof part.value === 'string' && part.filename === undefined) form.append(part.name, part.value)
-        else form.append(part.name, new Blob([new Uint8Array(part.value as Buffer)], {type: part.contentType ?? 'application/octet-stream'}), part.filename ?? part.name)
+        else form.append(part.name, new Blob([typeof part.value === 'string' ? part.value : new Uint8Array(part.value)], {type: part.contentType ?? 'application/octet-stream'}), part.filename ?? part.name)
       }
       body = form
     }

@@ -1,11 +1,11 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
 import {UsageError} from '../../cli/usage-error.js'
 import type {AliasSource} from '../../core/alias-sources.js'
-import {addAlias} from '../../core/aliases.js'
 import {readInputFile} from '../../core/ca/keys.js'
 import {optionalPassword, passwordAsker, requirePassword} from '../../cli/secrets.js'
 import {choiceIntegerFlag, daysFlag, sanFlag, subjectFlag} from '../../cli/value-flags.js'
@@ -27,6 +27,7 @@ The certificate must parse, the key must open and match it, and it must be valid
   static defaultFormat = 'yaml'
   static args = {alias: Args.string({description: 'Alias name.'})}
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: keystoreFlag,
@@ -48,8 +49,8 @@ The certificate must parse, the key must open and match it, and it must be valid
 
   protected async execute() {
     const {org, env} = await this.location()
-    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
-    const added = await addAlias(this.store, org, env, keystore, alias, await this.source(), {
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore, {api: () => this.apigee(), org, env, existingAlias: false})
+    const added = await (await this.apigee()).createAlias(org, env, keystore, alias, await this.source(), {
       ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
     })
     this.out.status(`Created alias [${alias}] (${added.type}) in keystore [${keystore}].`)

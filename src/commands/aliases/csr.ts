@@ -1,9 +1,9 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
-import {aliasCsr} from '../../core/aliases.js'
 import {writeOutputs} from '../../core/ca/files.js'
 
 export default class AliasesCsr extends BaseCommand<typeof AliasesCsr> {
@@ -11,6 +11,7 @@ export default class AliasesCsr extends BaseCommand<typeof AliasesCsr> {
   static examples = ['<%= config.bin %> aliases csr mtls_alias --keystore mtls_keystore --out mtls_alias.csr']
   static args = {alias: Args.string({description: 'Alias name.'})}
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: keystoreFlag,
@@ -20,8 +21,8 @@ export default class AliasesCsr extends BaseCommand<typeof AliasesCsr> {
 
   protected async execute() {
     const {org, env} = await this.location()
-    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
-    const csr = await aliasCsr(this.store, org, env, keystore, alias)
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore, {api: () => this.apigee(), org, env, existingAlias: true})
+    const csr = await (await this.apigee()).aliasCsr(org, env, keystore, alias)
     if (this.flags.out === undefined) return {csr}
     writeOutputs([{path: this.flags.out, data: csr}], this.flags.force)
     this.out.status(`Wrote ${this.flags.out}.`)

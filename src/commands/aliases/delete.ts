@@ -1,14 +1,15 @@
 import * as Args from '@oclif/core/args'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
-import {deleteAlias, getAlias} from '../../core/aliases.js'
 
 export default class AliasesDelete extends BaseCommand<typeof AliasesDelete> {
   static summary = 'Delete an alias (its certificate and key).'
   static examples = ['<%= config.bin %> aliases delete old_alias --keystore mtls_keystore --quiet']
   static args = {alias: Args.string({description: 'Alias name.'})}
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: keystoreFlag,
@@ -16,11 +17,11 @@ export default class AliasesDelete extends BaseCommand<typeof AliasesDelete> {
 
   protected async execute() {
     const {org, env} = await this.location()
-    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
-    await getAlias(this.store, org, env, keystore, alias)
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore, {api: () => this.apigee(), org, env, existingAlias: true})
+    await (await this.apigee()).getAlias(org, env, keystore, alias)
     // A "no" throws AbortedByUser: `Aborted by user.`, exit 1, nothing deleted.
     await this.prompter.confirm(`Alias [${alias}] in keystore [${keystore}] will be deleted. Do you want to continue?`)
-    await deleteAlias(this.store, org, env, keystore, alias)
+    await (await this.apigee()).deleteAlias(org, env, keystore, alias)
     this.out.status(`Deleted alias [${alias}].`)
     return undefined
   }

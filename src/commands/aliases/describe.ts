@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
-import {getAlias} from '../../core/aliases.js'
 
 export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe> {
   static summary = "Describe an alias: Apigee's Alias shape (alias, type, certsInfo.certInfo[])."
@@ -10,6 +10,7 @@ export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe>
   static defaultFormat = 'yaml'
   static args = {alias: Args.string({description: 'Alias name.'})}
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: keystoreFlag,
@@ -17,7 +18,7 @@ export default class AliasesDescribe extends BaseCommand<typeof AliasesDescribe>
 
   protected async execute() {
     const {org, env} = await this.location()
-    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
-    return getAlias(this.store, org, env, keystore, alias)
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore, {api: () => this.apigee(), org, env, existingAlias: true})
+    return (await this.apigee()).getAlias(org, env, keystore, alias)
   }
 }

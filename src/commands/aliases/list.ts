@@ -1,9 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {environmentFlag, organizationFlag} from '../../cli/flags.js'
 import {UsageError} from '../../cli/usage-error.js'
-import {expiringCertificates, listAliases} from '../../core/aliases.js'
+import {expiringCertificates, listAliases} from '../../core/apigee/views.js'
 
 function parseWindow(text: string): number {
   const match = /^(\d+)(d|h|w)?$/.exec(text.trim())
@@ -21,6 +22,7 @@ export default class AliasesList extends BaseCommand<typeof AliasesList> {
   ]
   static defaultFormat = 'table(alias,type,certsInfo.certInfo.0.subject:label=SUBJECT,certsInfo.certInfo.0.isValid:label=VALID)'
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: Flags.string({description: 'Keystore (required unless --expiring-within).', helpValue: 'KEYSTORE'}),
@@ -30,11 +32,11 @@ export default class AliasesList extends BaseCommand<typeof AliasesList> {
   protected async execute() {
     const {org, env} = await this.location()
     if (this.flags['expiring-within'] !== undefined) {
-      const rows = await expiringCertificates(this.store, org, env, parseWindow(this.flags['expiring-within']), this.flags.keystore)
+      const rows = await expiringCertificates(await this.apigee(), org, env, parseWindow(this.flags['expiring-within']), this.flags.keystore)
       await this.emit(rows, EXPIRING_TABLE)
       return undefined
     }
-    const keystore = await this.prompter.require(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'})
-    return listAliases(this.store, org, env, keystore)
+    const keystore = await this.prompter.choose(this.flags.keystore, {flag: 'keystore', message: 'Keystore:'}, async () => (await this.apigee()).listKeystoreNames(org, env))
+    return listAliases(await this.apigee(), org, env, keystore)
   }
 }

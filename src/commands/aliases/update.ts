@@ -1,9 +1,9 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
-import {updateAliasCertificate} from '../../core/aliases.js'
 import {readInputFile} from '../../core/ca/keys.js'
 
 export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
@@ -12,6 +12,7 @@ export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
   static defaultFormat = 'yaml'
   static args = {alias: Args.string({description: 'Alias name.'})}
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: keystoreFlag,
@@ -21,9 +22,9 @@ export default class AliasesUpdate extends BaseCommand<typeof AliasesUpdate> {
 
   protected async execute() {
     const {org, env} = await this.location()
-    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore)
+    const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, this.flags.keystore, {api: () => this.apigee(), org, env, existingAlias: true})
     const certFile = await this.prompter.require(this.flags['cert-file'], {flag: 'cert-file', message: 'New certificate file:'})
-    const updated = await updateAliasCertificate(this.store, org, env, keystore, alias, {data: readInputFile(certFile, 'certificate', 'cert-file'), file: certFile}, {
+    const updated = await (await this.apigee()).updateAliasCertificate(org, env, keystore, alias, {data: readInputFile(certFile, 'certificate', 'cert-file'), file: certFile}, {
       ignoreExpiryValidation: this.flags['ignore-expiry-validation'],
     })
     this.out.status(`Updated alias [${alias}].`)

@@ -1,8 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
+import {renderProblems} from '../../cli/problems.js'
 import {environmentFlag, organizationFlag} from '../../cli/flags.js'
-import {validateArchiveFiles} from '../../core/archives/deployments.js'
+import {validateArchiveFor} from '../../core/apigee/views.js'
 import {readSource} from '../../core/archives/source.js'
 import type {Problem} from '../../core/archives/validate.js'
 import {invalidArgument} from '../../core/errors.js'
@@ -12,6 +14,7 @@ export default class ArchivesValidate extends BaseCommand<typeof ArchivesValidat
   static examples = ['<%= config.bin %> archives validate --organization myorg --environment dev --source src']
   static defaultFormat = 'yaml'
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     environment: environmentFlag,
     source: Flags.string({description: 'Folder holding src/main/apigee/ (or main/apigee/).', helpValue: 'DIR'}),
@@ -20,7 +23,7 @@ export default class ArchivesValidate extends BaseCommand<typeof ArchivesValidat
   protected async execute() {
     const {org, env} = await this.location()
     const source = await this.prompter.require(this.flags.source, {flag: 'source', message: 'Archive source folder:'})
-    const result = await validateArchiveFiles(this.store, org, env, readSource(source))
+    const result = await validateArchiveFor(await this.apigee(), org, env, readSource(source))
     if (result.problems.length === 0) {
       this.out.status(`Archive is valid: ${result.proxies.length} proxy(ies) for environment [${env}].`)
       return undefined
@@ -30,11 +33,6 @@ export default class ArchivesValidate extends BaseCommand<typeof ArchivesValidat
   }
 
   protected renderDefault(problems: Problem[]) {
-    return problems
-      .map((p, i) => {
-        const where = [p.proxy && `proxy "${p.proxy}"`, p.targetServer && `target server "${p.targetServer}"`].filter(Boolean).join(', ')
-        return `Problem ${i + 1}${where ? ` (${where})` : ''}: ${p.message}\n  Resolution: ${p.resolution}\n`
-      })
-      .join('')
+    return renderProblems(problems)
   }
 }

@@ -55,7 +55,7 @@ export default class CertsProbe extends BaseCommand<typeof CertsProbe> {
     const timeoutMs = parseDuration(f.timeout, 'timeout')
     const tlsVersion = checkTlsVersion(f.tls)
     const fromStore = f.truststore !== undefined || f.keystore !== undefined
-    const where = fromStore ? await this.location() : undefined
+    const where = fromStore ? await this.location({choices: false}) : undefined
     const ca = where && f.truststore ? await readStoreTrust(this.store, where.org, where.env, f.truststore) : await readTrust(f)
     const client = where && f.keystore && f.alias ? await readStoreIdentity(this.store, where.org, where.env, f.keystore, f.alias) : await readIdentity(f)
     const report = await probeEndpoint({...target, servername: f.servername, ca, client, tlsVersion, timeoutMs})

@@ -22,6 +22,7 @@ export default class EnvironmentsCreate extends BaseCommand<typeof EnvironmentsC
   }
 
   protected async execute() {
+    this.requireLocalEngine('`environments create`')
     const org = await this.organization(this.flags.organization)
     const env = await this.prompter.require(this.args.env, {arg: 'ENV', message: 'Environment name:'})
     const environment = await createEnvironment(this.store, org, env, {

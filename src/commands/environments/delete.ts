@@ -12,6 +12,7 @@ export default class EnvironmentsDelete extends BaseCommand<typeof EnvironmentsD
   static flags = {organization: organizationFlag}
 
   protected async execute() {
+    this.requireLocalEngine('`environments delete`')
     const org = await this.organization(this.flags.organization)
     const env = await this.prompter.require(this.args.env, {arg: 'ENV', message: 'Environment name:'})
     await getEnvironment(this.store, org, env)

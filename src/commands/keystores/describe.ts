@@ -1,20 +1,21 @@
 import * as Args from '@oclif/core/args'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {environmentFlag, organizationFlag} from '../../cli/flags.js'
 import {render, parseFormat} from '../../cli/format.js'
-import {describeKeystore} from '../../core/aliases.js'
+import {describeKeystore} from '../../core/apigee/views.js'
 
 export default class KeystoresDescribe extends BaseCommand<typeof KeystoresDescribe> {
   static summary = 'Describe a keystore: its aliases and each certificate\'s expiry and status.'
   static examples = ['<%= config.bin %> keystores describe mtls_keystore --organization myorg --environment dev']
   static args = {name: Args.string({description: 'Keystore name.'})}
-  static flags = {organization: organizationFlag, environment: environmentFlag}
+  static flags = {...apiFlags, organization: organizationFlag, environment: environmentFlag}
 
   protected async execute() {
     const {org, env} = await this.location()
-    const name = await this.prompter.require(this.args.name, {arg: 'NAME', message: 'Keystore name:'})
-    const described = await describeKeystore(this.store, org, env, name)
+    const name = await this.prompter.choose(this.args.name, {arg: 'NAME', message: 'Keystore:'}, async () => (await this.apigee()).listKeystoreNames(org, env))
+    const described = await describeKeystore(await this.apigee(), org, env, name)
     if (this.property('format', this.flags.format) !== undefined) return described
     this.out.result(`name: ${described.name}\nresourceName: ${described.resourceName}\naliases: ${described.aliases.length}\n\n`)
     if (described.certificates.length > 0) {

@@ -1,9 +1,10 @@
 import * as Args from '@oclif/core/args'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {organizationFlag} from '../../cli/flags.js'
 import {resolveOperation} from '../../cli/operation-ref.js'
-import {describeOperation, getOperation} from '../../core/operations.js'
+import {describeOperation} from '../../core/operations.js'
 
 export default class OperationsDescribe extends BaseCommand<typeof OperationsDescribe> {
   static summary = 'Describe a long-running operation (the YAML gcloud prints).'
@@ -13,11 +14,11 @@ export default class OperationsDescribe extends BaseCommand<typeof OperationsDes
   ]
   static defaultFormat = 'yaml'
   static args = {operation: Args.string({description: 'Operation UUID or full name.'})}
-  static flags = {organization: organizationFlag}
+  static flags = {...apiFlags, organization: organizationFlag}
 
   protected async execute() {
     const ref = await this.prompter.require(this.args.operation, {arg: 'OPERATION', message: 'Operation UUID:'})
     const {org, uuid} = await resolveOperation(ref, (f) => this.organization(f), this.flags.organization)
-    return describeOperation(org, await getOperation(this.store, org, uuid))
+    return describeOperation(org, await (await this.apigee()).getOperation(org, uuid))
   }
 }

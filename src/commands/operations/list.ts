@@ -1,9 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {organizationFlag} from '../../cli/flags.js'
 import {UsageError} from '../../cli/usage-error.js'
-import {describeOperation, listOperations} from '../../core/operations.js'
+import {describeOperation} from '../../core/operations.js'
 
 export default class OperationsList extends BaseCommand<typeof OperationsList> {
   static summary = 'List the operations of an organization, newest first.'
@@ -11,6 +12,7 @@ export default class OperationsList extends BaseCommand<typeof OperationsList> {
   static defaultFormat =
     "table(uuid:label=UUID,metadata.operationType:label=TYPE,metadata.state:label=STATE,done:label=DONE,metadata.targetResourceName:label=TARGET)"
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     filter: Flags.string({description: 'Only operations in this state: state=NOT_STARTED|IN_PROGRESS|FINISHED.', helpValue: 'state=STATE'}),
   }
@@ -23,6 +25,6 @@ export default class OperationsList extends BaseCommand<typeof OperationsList> {
       if (!match) throw new UsageError(`Invalid --filter "${this.flags.filter}": use state=NOT_STARTED, state=IN_PROGRESS or state=FINISHED.`)
       state = match[1].toUpperCase()
     }
-    return (await listOperations(this.store, org, {state})).map((op) => describeOperation(org, op))
+    return (await (await this.apigee()).listOperations(org, {state})).map((op) => describeOperation(org, op))
   }
 }

@@ -1,13 +1,15 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {organizationFlag} from '../../cli/flags.js'
 import {OperationFailed} from '../../cli/operation-failed.js'
 import {resolveOperation} from '../../cli/operation-ref.js'
 import {OperationProgress} from '../../cli/progress.js'
 import {UsageError} from '../../cli/usage-error.js'
-import {describeOperation, waitOperation} from '../../core/operations.js'
+import {waitForOperation} from '../../core/apigee/views.js'
+import {describeOperation} from '../../core/operations.js'
 
 function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
@@ -22,6 +24,7 @@ export default class OperationsWait extends BaseCommand<typeof OperationsWait> {
   static defaultFormat = 'yaml'
   static args = {operation: Args.string({description: 'Operation UUID or full name.'})}
   static flags = {
+    ...apiFlags,
     organization: organizationFlag,
     timeout: Flags.string({description: 'Give up after this long (exit 1, operation left running).', default: '10m', helpValue: 'DURATION'}),
   }
@@ -34,7 +37,8 @@ export default class OperationsWait extends BaseCommand<typeof OperationsWait> {
     progress.start()
     let operation
     try {
-      operation = await waitOperation(this.store, org, uuid, {timeoutMs, onPoll: () => progress.tick()})
+      const api = await this.apigee()
+      operation = await waitForOperation(api, org, uuid, {timeoutMs, onPoll: () => progress.tick()})
     } catch (error) {
       progress.stop(false)
       throw error

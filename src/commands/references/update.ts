@@ -1,4 +1,4 @@
-import {type Reference, type ReferenceInput, updateReference} from '../../core/references.js'
+import type {Reference, ReferenceInput} from '../../core/references.js'
 import ReferencesCreate from './create.js'
 
 /** The same arguments as `references create`; Apigee refuses it on configurable environments. */
@@ -9,8 +9,9 @@ export default class ReferencesUpdate extends ReferencesCreate {
   ]
 
   protected verb = 'Updated'
+  protected newName = false
 
-  protected save(org: string, env: string, name: string, input: ReferenceInput): Promise<Reference> {
-    return updateReference(this.store, org, env, name, input)
+  protected async save(org: string, env: string, name: string, input: ReferenceInput): Promise<Reference> {
+    return (await this.apigee()).updateReference(org, env, name, input)
   }
 }

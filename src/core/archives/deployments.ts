@@ -13,7 +13,7 @@ import {
 } from '../operations.js'
 import type {Store} from '../store/index.js'
 import {unzipArchive} from './source.js'
-import {validateArchive, type ValidationResult} from './validate.js'
+import {storeLookup, validateArchive, type ValidationResult} from './validate.js'
 
 /** Apigee v1 `ArchiveDeployment`. */
 export interface ArchiveDeployment {
@@ -155,7 +155,7 @@ export async function validateArchiveFiles(
   // Read once per validation: thousands of proxies ask for their next revision.
   let latest: Promise<Map<string, number>> | undefined
   const next = async (api: string) => ((await (latest ??= latestRevisions(store, org))).get(api) ?? 0) + 1
-  return validateArchive(files, {store, org, env, nextRevision: next})
+  return validateArchive(files, {lookup: storeLookup(store, org, env), org, env, nextRevision: next})
 }
 
 /** The operation's work: validate, then record the deployed revisions. */
@@ -194,22 +194,31 @@ export async function runArchiveDeployment(store: Store, org: string, deployment
   }
 }
 
-async function statusOf(store: Store, org: string, deployment: ArchiveDeployment): Promise<DeploymentStatus> {
-  let operation: Operation
-  try {
-    operation = await getOperation(store, org, deployment.operation.split('/').pop() as string)
-  } catch (error) {
-    if (error instanceof MtlsError && error.status === 'NOT_FOUND') return 'Not Found'
-    return 'Unknown'
-  }
+/** gcloud's OPERATION STATUS of a deployment, from its operation (undefined: the operation is gone). */
+export function deploymentStatus(operation: Operation | undefined): DeploymentStatus {
+  if (!operation) return 'Not Found'
   if (operation.metadata.state !== 'FINISHED') return 'In Progress'
   return operation.error ? 'Failed' : 'Deployed'
 }
 
+async function statusOf(store: Store, org: string, deployment: ArchiveDeployment): Promise<DeploymentStatus> {
+  try {
+    return deploymentStatus(await getOperation(store, org, deployment.operation.split('/').pop() as string))
+  } catch (error) {
+    if (error instanceof MtlsError && error.status === 'NOT_FOUND') return deploymentStatus(undefined)
+    return 'Unknown'
+  }
+}
+
+/** The environment's archive deployments as stored (Apigee's `ArchiveDeployment`), in no order. */
+export async function listArchiveDeploymentDocs(store: Store, org: string, env: string): Promise<ArchiveDeployment[]> {
+  await getEnvironment(store, org, env)
+  return store.list<ArchiveDeployment>(`${envName(org, env)}/archiveDeployments`)
+}
+
 /** gcloud's `archives list`: newest first. */
 export async function listArchiveDeployments(store: Store, org: string, env: string): Promise<ArchiveDeploymentRow[]> {
-  await getEnvironment(store, org, env)
-  const deployments = await store.list<ArchiveDeployment>(`${envName(org, env)}/archiveDeployments`)
+  const deployments = await listArchiveDeploymentDocs(store, org, env)
   const rows: ArchiveDeploymentRow[] = []
   for (const d of deployments) {
     rows.push({

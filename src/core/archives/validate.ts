@@ -75,22 +75,43 @@ const RESOLUTION = {
   file: 'Fix the file and deploy again.',
 }
 
-/** Reads keystores and aliases once per validation, however many target servers name them. */
+/**
+ * What validation reads from the environment: keystores, aliases and references. The local
+ * engine answers from the store (`storeLookup`); remote mode from the organization's live
+ * resources over the API (src/core/apigee/views.ts). The rules below are the same for both.
+ */
+export interface TlsLookup {
+  keystoreExists(ks: string): Promise<boolean>
+  /** The alias, or undefined when it (or its keystore) does not exist. */
+  alias(ks: string, alias: string): Promise<AliasView | undefined>
+  aliasIds(ks: string): Promise<string[]>
+  /** The reference's target keystore, or undefined when it does not exist. */
+  reference(ref: string): Promise<{refers: string} | undefined>
+}
+
+/** The local engine's lookup: documents read straight from the store. */
+export function storeLookup(store: Store, org: string, env: string): TlsLookup {
+  return {
+    keystoreExists: async (ks) => (await store.get(keystoreName(org, env, ks))) !== undefined,
+    alias: (ks, alias) => store.get<AliasView>(aliasName(org, env, ks, alias)),
+    aliasIds: (ks) => store.ids(`${keystoreName(org, env, ks)}/aliases`),
+    reference: (ref) => store.get<{refers: string}>(referenceName(org, env, ref)),
+  }
+}
+
+/** Reads keystores, aliases and references once per validation, however many target servers name them. */
 class KeystoreView {
   private keystores = new Map<string, Promise<boolean>>()
   private aliases = new Map<string, Promise<AliasView | undefined>>()
   private aliasIds = new Map<string, Promise<string[]>>()
+  private references = new Map<string, Promise<{refers: string} | undefined>>()
 
-  constructor(
-    private readonly store: Store,
-    private readonly org: string,
-    private readonly env: string,
-  ) {}
+  constructor(private readonly lookup: TlsLookup) {}
 
   keystoreExists(ks: string): Promise<boolean> {
     let found = this.keystores.get(ks)
     if (!found) {
-      found = this.store.get(keystoreName(this.org, this.env, ks)).then((d) => d !== undefined)
+      found = this.lookup.keystoreExists(ks)
       this.keystores.set(ks, found)
     }
     return found
@@ -100,7 +121,7 @@ class KeystoreView {
     const key = `${ks}\u0000${alias}`
     let found = this.aliases.get(key)
     if (!found) {
-      found = this.store.get<AliasView>(aliasName(this.org, this.env, ks, alias))
+      found = this.lookup.alias(ks, alias)
       this.aliases.set(key, found)
     }
     return found
@@ -109,8 +130,17 @@ class KeystoreView {
   aliasesOf(ks: string): Promise<string[]> {
     let found = this.aliasIds.get(ks)
     if (!found) {
-      found = this.store.ids(`${keystoreName(this.org, this.env, ks)}/aliases`)
+      found = this.lookup.aliasIds(ks)
       this.aliasIds.set(ks, found)
+    }
+    return found
+  }
+
+  reference(ref: string): Promise<{refers: string} | undefined> {
+    let found = this.references.get(ref)
+    if (!found) {
+      found = this.lookup.reference(ref)
+      this.references.set(ref, found)
     }
     return found
   }
@@ -123,7 +153,7 @@ function validityProblem(cert: {validFrom: string; expiryDate: string}, now: num
 }
 
 export interface ValidateOptions {
-  store: Store
+  lookup: TlsLookup
   org: string
   env: string
   /** Next revision per proxy (1 for a new proxy). */
@@ -137,10 +167,10 @@ function archiveProblem(proxy: string, message: string, resolution: string = RES
 
 /** Validates archive files for deployment to org/env. Never throws for content problems. */
 export async function validateArchive(files: ArchiveFiles, options: ValidateOptions): Promise<ValidationResult> {
-  const {store, org, env} = options
+  const {org, env} = options
   const now = options.now ?? Date.now()
   const problems: Problem[] = []
-  const view = new KeystoreView(store, org, env)
+  const view = new KeystoreView(options.lookup)
   const read = (p: string) => files.get(p)?.toString('utf8')
 
   // Environment folder.
@@ -209,7 +239,7 @@ export async function validateArchive(files: ArchiveFiles, options: ValidateOpti
         proxyProblems.push({proxy: api, targetServer: id, message: `target server "${id}" does not exist in ${targetsFile}`, resolution: RESOLUTION.targetServer.replace('ENV', env)})
         continue
       }
-      proxyProblems.push(...(await checkTarget(api, target, view, {store, org, env, now})))
+      proxyProblems.push(...(await checkTarget(api, target, view, {org, env, now})))
     }
     if (proxyProblems.length > 0) {
       problems.push(...proxyProblems)
@@ -227,17 +257,16 @@ export async function validateArchive(files: ArchiveFiles, options: ValidateOpti
 }
 
 interface Ctx {
-  store: Store
   org: string
   env: string
   now: number
 }
 
-async function resolveStore(value: string, ctx: Ctx): Promise<{ks?: string; problem?: string}> {
+async function resolveStore(value: string, view: KeystoreView, ctx: Ctx): Promise<{ks?: string; problem?: string}> {
   if (!value.startsWith('ref://')) return {ks: value}
   const ref = value.slice('ref://'.length)
   if (!isValidId('reference', ref)) return {problem: `invalid reference "${value}"`}
-  const reference = await ctx.store.get<{refers: string}>(referenceName(ctx.org, ctx.env, ref))
+  const reference = await view.reference(ref)
   if (!reference) return {problem: `reference "${referenceName(ctx.org, ctx.env, ref)}" not found`}
   return {ks: reference.refers}
 }
@@ -252,7 +281,7 @@ async function checkTarget(api: string, target: TargetServer, view: KeystoreView
     if (!tls.keyStore || !tls.keyAlias) {
       add('clientAuthEnabled requires both keyStore and keyAlias', RESOLUTION.clientAuth)
     } else {
-      const {ks, problem} = await resolveStore(tls.keyStore, ctx)
+      const {ks, problem} = await resolveStore(tls.keyStore, view, ctx)
       if (problem) add(problem, RESOLUTION.reference)
       else if (ks !== undefined) {
         const full = aliasName(ctx.org, ctx.env, ks, tls.keyAlias)
@@ -277,7 +306,7 @@ async function checkTarget(api: string, target: TargetServer, view: KeystoreView
   }
 
   if (tls.trustStore) {
-    const {ks, problem} = await resolveStore(tls.trustStore, ctx)
+    const {ks, problem} = await resolveStore(tls.trustStore, view, ctx)
     if (problem) add(problem, RESOLUTION.reference)
     else if (ks !== undefined) {
       const full = keystoreName(ctx.org, ctx.env, ks)

@@ -2,13 +2,14 @@ import * as path from 'node:path'
 
 import {
   deleteArchiveDeployment,
+  getApiProxy,
   getArchiveDeployment,
   listArchiveDeployments,
   parseLabels,
   type ArchiveDeployment,
 } from '../../core/archives/deployments.js'
 import {getEnvironment} from '../../core/environments.js'
-import {invalidArgument} from '../../core/errors.js'
+import {invalidArgument, notFound} from '../../core/errors.js'
 import type {Store} from '../../core/store/index.js'
 import {mediaType, readJson, readToFile} from '../bodies.js'
 import {unsupportedMediaType} from '../http-errors.js'
@@ -103,6 +104,13 @@ export function archiveRoutes(router: Router): void {
   })
 
   router.add('GET', `${base}/:archive`, async ({store, params}) => ({json: await apiView(store, params.org, params.env, params.archive)}))
+
+  // The proxies that successful deployments created (what the deploy preflight's revisions read).
+  router.add('GET', '/v1/organizations/:org/apis/:api', async ({store, params}) => {
+    const proxy = await getApiProxy(store, params.org, params.api)
+    if (!proxy) throw notFound(`ApiProxy "organizations/${params.org}/apis/${params.api}" not found.`)
+    return {json: proxy}
+  })
 
   router.add('DELETE', `${base}/:archive`, async ({store, params}) => {
     await deleteArchiveDeployment(store, params.org, params.env, params.archive)
