@@ -25,6 +25,7 @@ const external = [
   'fflate',
   'ajv',
   'undici',
+  'google-auth-library',
   'kubernetes-models',
   'chalk',
   '@kubernetes-models/*',
