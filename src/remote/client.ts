@@ -496,7 +496,7 @@ export class ApigeeHttpClient {
           continue
         }
         if (failure.retryable && ex.idempotent && retries > 0) {
-          throw new MtlsError(failure.error.status, failure.error.message, {hint: `${failure.error.hint} (Gave up after ${retryNumber} attempts.)`, cause: failure.error.cause})
+          throw new MtlsError(failure.error.status, failure.error.message, {hint: `${failure.error.hint} (Gave up after ${retryNumber} attempts.)`, cause: failure.error.cause, origin: failure.error.origin})
         }
         throw failure.error
       }
@@ -569,7 +569,7 @@ export class ApigeeHttpClient {
     const proxyNeeded = this.proxyHint(ex.url) === '' && !isLoopback(ex.url.hostname) ? ' Behind a proxy, set HTTPS_PROXY.' : ''
     if (error instanceof ResponseTimeout) {
       return {
-        error: new MtlsError('DEADLINE_EXCEEDED', `${capital(ex.where)} did not answer within ${duration(ex.timeoutMs)} (${ex.label}).`, {hint: `${hintEndpoint}${proxyNeeded}`}),
+        error: new MtlsError('DEADLINE_EXCEEDED', `${capital(ex.where)} did not answer within ${duration(ex.timeoutMs)} (${ex.label}).`, {origin: 'transport', hint: `${hintEndpoint}${proxyNeeded}`}),
         retryable: false,
         reason: 'timeout',
       }
@@ -578,7 +578,7 @@ export class ApigeeHttpClient {
     if (code === 'UND_ERR_CONNECT_TIMEOUT') {
       const ms = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
       return {
-        error: new MtlsError('DEADLINE_EXCEEDED', `Cannot reach ${ex.where}: no connection within ${duration(ms)} (${ex.label}).`, {hint: `${hintEndpoint}${proxyNeeded}`, cause: error}),
+        error: new MtlsError('DEADLINE_EXCEEDED', `Cannot reach ${ex.where}: no connection within ${duration(ms)} (${ex.label}).`, {origin: 'transport', hint: `${hintEndpoint}${proxyNeeded}`, cause: error}),
         retryable: false,
         reason: 'connect timeout',
       }
@@ -586,14 +586,14 @@ export class ApigeeHttpClient {
     if (code && UNREACHABLE_CODES.has(code)) {
       const words = unreachableWords(code, message)
       return {
-        error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where}: ${words}.`, {hint: `${hintEndpoint}${emulator}${proxyNeeded}`, cause: error}),
+        error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where}: ${words}.`, {origin: 'transport', hint: `${hintEndpoint}${emulator}${proxyNeeded}`, cause: error}),
         retryable: RETRY_CODES.has(code),
         reason: words,
       }
     }
     if (code && BROKEN_WORDS[code]) {
       return {
-        error: new MtlsError('UNAVAILABLE', `The connection to ${ex.where} failed: ${BROKEN_WORDS[code]} (${ex.label}).`, {hint: `Run the command again. ${hintEndpoint}`, cause: error}),
+        error: new MtlsError('UNAVAILABLE', `The connection to ${ex.where} failed: ${BROKEN_WORDS[code]} (${ex.label}).`, {origin: 'transport', hint: `Run the command again. ${hintEndpoint}`, cause: error}),
         retryable: RETRY_CODES.has(code),
         reason: BROKEN_WORDS[code],
       }
@@ -603,6 +603,7 @@ export class ApigeeHttpClient {
       const p = this.proxyFor(ex.url)
       return {
         error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where}: the proxy${p ? ` ${p.proxy}` : ''} answered HTTP ${proxied[1]}${proxied[1] === '407' ? ' (proxy authentication required)' : ''}.`, {
+          origin: 'transport',
           hint: `Check ${p ? p.variable : 'the proxy variables'}: proxy credentials go in its URL (http://USER:PASSWORD@HOST:PORT); hosts listed in NO_PROXY bypass it.`,
         }),
         retryable: false,
@@ -612,6 +613,7 @@ export class ApigeeHttpClient {
     if (code && (/CERT|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH/.test(code) || code === 'UND_ERR_PRX_TLS')) {
       return {
         error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where} securely: its TLS certificate did not verify (${clip(message, 200)}).`, {
+          origin: 'transport',
           hint: 'If a TLS-inspecting proxy or a private endpoint presents its own CA, trust it with NODE_EXTRA_CA_CERTS=CA.pem (PEM; read when mtlsctl starts).',
           cause: error,
         }),
@@ -623,6 +625,7 @@ export class ApigeeHttpClient {
       const notTls = meansNotTls(code, message)
       return {
         error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where}: the TLS handshake failed (${notTls ? 'the server does not speak TLS on that port' : clip(message, 200)}).`, {
+          origin: 'transport',
           hint: notTls && ex.url.protocol === 'https:' ? `Is it an http:// endpoint? ${hintEndpoint}` : hintEndpoint,
           cause: error,
         }),
@@ -631,7 +634,7 @@ export class ApigeeHttpClient {
       }
     }
     return {
-      error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where}: ${clip(message || String(code ?? 'unknown error'), 300)} (${ex.label}).`, {hint: hintEndpoint, cause: error}),
+      error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where}: ${clip(message || String(code ?? 'unknown error'), 300)} (${ex.label}).`, {origin: 'transport', hint: hintEndpoint, cause: error}),
       retryable: false,
       reason: code ?? 'error',
     }
@@ -664,7 +667,7 @@ export class ApigeeHttpClient {
     } else if (!google && (answer.status === 404 || answer.status >= 500)) {
       hint = `The answer is not the Apigee API's: check the endpoint (--api-endpoint; now ${this.shownEndpoint})${this.proxyHint(ex.url)}.`
     }
-    return new MtlsError(status, message, {hint})
+    return new MtlsError(status, message, {hint, origin: 'api'})
   }
 
   /** `: SignatureDoesNotMatch: ...` from GCS's XML error, or a clipped body. */
@@ -696,7 +699,7 @@ export class ApigeeHttpClient {
     const message = clean(error.message)!
     const hint = clean(error.hint)
     if (message === error.message && hint === error.hint) return error
-    return new MtlsError(error.status, message, {hint, cause: error.cause})
+    return new MtlsError(error.status, message, {hint, cause: error.cause, origin: error.origin})
   }
 }
 
