@@ -4,13 +4,12 @@ import {
   deleteArchiveDeployment,
   getApiProxy,
   getArchiveDeployment,
-  listArchiveDeployments,
+  listArchiveDeploymentDocs,
   parseLabels,
   type ArchiveDeployment,
 } from '../../core/archives/deployments.js'
 import {getEnvironment} from '../../core/environments.js'
 import {invalidArgument, notFound} from '../../core/errors.js'
-import type {Store} from '../../core/store/index.js'
 import {mediaType, readJson, readToFile} from '../bodies.js'
 import {unsupportedMediaType} from '../http-errors.js'
 import type {ApiContext, Router} from '../router.js'
@@ -59,8 +58,7 @@ function page<T>(items: T[], query: URLSearchParams): {items: T[]; next?: string
  * Times go out in microseconds: gcloud's `archives list` reads `createdAt` with `unit=1000000`
  * (the API reference says milliseconds; the real client is what scripts see).
  */
-async function apiView(store: Store, org: string, env: string, id: string): Promise<ArchiveDeployment> {
-  const {operationStatus: _status, ...deployment} = await getArchiveDeployment(store, org, env, id)
+function apiView(deployment: ArchiveDeployment): ArchiveDeployment {
   return {...deployment, createdAt: `${deployment.createdAt}000`, updatedAt: `${deployment.updatedAt}000`}
 }
 
@@ -95,15 +93,18 @@ export function archiveRoutes(router: Router): void {
   })
 
   router.add('GET', base, async ({store, params, query}) => {
-    const rows = await listArchiveDeployments(store, params.org, params.env)
-    const {items, next} = page(rows, query)
-    // One after the other: a request's store is not shared between concurrent flows.
-    const archiveDeployments: ArchiveDeployment[] = []
-    for (const row of items) archiveDeployments.push(await apiView(store, params.org, params.env, row.archiveId))
-    return {json: {archiveDeployments, ...(next ? {nextPageToken: next} : {})}}
+    // Newest first, as gcloud lists them; each page reads only the documents (no operation).
+    const docs = (await listArchiveDeploymentDocs(store, params.org, params.env)).sort(
+      (a, b) => Number(b.createdAt) - Number(a.createdAt) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    )
+    const {items, next} = page(docs, query)
+    return {json: {archiveDeployments: items.map(apiView), ...(next ? {nextPageToken: next} : {})}}
   })
 
-  router.add('GET', `${base}/:archive`, async ({store, params}) => ({json: await apiView(store, params.org, params.env, params.archive)}))
+  router.add('GET', `${base}/:archive`, async ({store, params}) => {
+    const {operationStatus: _status, ...deployment} = await getArchiveDeployment(store, params.org, params.env, params.archive)
+    return {json: apiView(deployment)}
+  })
 
   // The proxies that successful deployments created (what the deploy preflight's revisions read).
   router.add('GET', '/v1/organizations/:org/apis/:api', async ({store, params}) => {
