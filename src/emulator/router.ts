@@ -2,6 +2,7 @@ import type {IncomingMessage} from 'node:http'
 
 import {checkId, type IdKind} from '../core/names.js'
 import type {Operation} from '../core/operations.js'
+import type {LocalApigee} from '../core/apigee/local.js'
 import type {Store} from '../core/store/index.js'
 import type {BodyLimits} from './bodies.js'
 import type {DeployRequest} from './deploy-worker.js'
@@ -35,6 +36,8 @@ export interface ApiRequest {
   query: URLSearchParams
   /** A store of its own per request (see queued-store.ts). */
   store: Store
+  /** The local implementation of Apigee's API over that store: what the emulator serves. */
+  api: LocalApigee
   ctx: ApiContext
 }
 

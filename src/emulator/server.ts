@@ -4,6 +4,7 @@ import type {AddressInfo} from 'node:net'
 import {performance} from 'node:perf_hooks'
 
 import {MtlsError} from '../core/errors.js'
+import {LocalApigee} from '../core/apigee/local.js'
 import {openStore} from '../core/store/index.js'
 import {DEFAULT_LIMITS, type BodyLimits} from './bodies.js'
 import {startDeployment} from './deploy-worker.js'
@@ -138,7 +139,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (!path.startsWith('/v1/')) throw pathNotFound(req.method ?? '', path)
     authenticate(req)
     const {handler, params} = router.match(req.method ?? '', path)
-    const answer: ApiResponse = await handler({req, params, query, store: storeFor(), ctx})
+    const store = storeFor()
+    const answer: ApiResponse = await handler({req, params, query, store, api: new LocalApigee(store), ctx})
     if (answer.text !== undefined) send(res, answer.status ?? 200, answer.text, answer.contentType ?? 'text/plain; charset=UTF-8')
     else sendJson(res, answer.status ?? 200, answer.json ?? {})
   }

@@ -1,7 +1,6 @@
 import type {IncomingMessage} from 'node:http'
 
 import type {AliasSource} from '../../core/alias-sources.js'
-import {addAlias, aliasCertificate, aliasCsr, deleteAlias, getAlias, listAliases, updateAliasCertificate} from '../../core/aliases.js'
 import {checkDays} from '../../core/ca/certificates.js'
 import {invalidArgument} from '../../core/errors.js'
 import {checkId} from '../../core/names.js'
@@ -132,7 +131,7 @@ async function aliasSource(req: IncomingMessage, query: URLSearchParams, ctx: Ap
 export function aliasRoutes(router: Router): void {
   const base = '/v1/organizations/:org/environments/:env/keystores/:ks/aliases'
 
-  router.add('POST', base, async ({req, store, params, query, ctx}) => {
+  router.add('POST', base, async ({req, api, params, query, ctx}) => {
     const ignoreExpiryValidation = queryFlag(query, 'ignoreExpiryValidation')
     const fromQuery = query.get('alias') ?? undefined
     // The alias name is checked before the body is read: a bad name costs no upload.
@@ -140,36 +139,30 @@ export function aliasRoutes(router: Router): void {
     const {source, alias: fromBody} = await aliasSource(req, query, ctx)
     const alias = fromQuery ?? fromBody
     if (alias === undefined || alias === '') throw invalidArgument("Missing required query parameter 'alias'.")
-    return {json: await addAlias(store, params.org, params.env, params.ks, alias, source, {ignoreExpiryValidation})}
+    return {json: await api.createAlias(params.org, params.env, params.ks, alias, source, {ignoreExpiryValidation})}
   })
 
-  router.add('GET', base, async ({store, params}) => ({
-    json: (await listAliases(store, params.org, params.env, params.ks)).map((a) => a.alias),
-  }))
+  router.add('GET', base, async ({api, params}) => ({json: await api.listAliasNames(params.org, params.env, params.ks)}))
 
-  router.add('GET', `${base}/:alias`, async ({store, params}) => ({
-    json: await getAlias(store, params.org, params.env, params.ks, params.alias),
-  }))
+  router.add('GET', `${base}/:alias`, async ({api, params}) => ({json: await api.getAlias(params.org, params.env, params.ks, params.alias)}))
 
-  router.add('PUT', `${base}/:alias`, async ({req, store, params, query, ctx}) => {
+  router.add('PUT', `${base}/:alias`, async ({req, api, params, query, ctx}) => {
     const ignoreExpiryValidation = queryFlag(query, 'ignoreExpiryValidation')
     const form = await readMultipart(req, ctx.limits.multipart)
     const cert = requiredFile(form, 'certFile', 'update')
-    const updated = await updateAliasCertificate(store, params.org, params.env, params.ks, params.alias, {data: cert.data, file: cert.filename ?? 'certFile'}, {ignoreExpiryValidation})
+    const updated = await api.updateAliasCertificate(params.org, params.env, params.ks, params.alias, {data: cert.data, file: cert.filename ?? 'certFile'}, {ignoreExpiryValidation})
     return {json: updated}
   })
 
-  router.add('DELETE', `${base}/:alias`, async ({store, params}) => ({
-    json: await deleteAlias(store, params.org, params.env, params.ks, params.alias),
-  }))
+  router.add('DELETE', `${base}/:alias`, async ({api, params}) => ({json: await api.deleteAlias(params.org, params.env, params.ks, params.alias)}))
 
-  router.add('GET', `${base}/:alias/certificate`, async ({store, params}) => ({
-    text: await aliasCertificate(store, params.org, params.env, params.ks, params.alias),
+  router.add('GET', `${base}/:alias/certificate`, async ({api, params}) => ({
+    text: await api.aliasCertificate(params.org, params.env, params.ks, params.alias),
     contentType: PEM,
   }))
 
-  router.add('GET', `${base}/:alias/csr`, async ({store, params}) => ({
-    text: await aliasCsr(store, params.org, params.env, params.ks, params.alias),
+  router.add('GET', `${base}/:alias/csr`, async ({api, params}) => ({
+    text: await api.aliasCsr(params.org, params.env, params.ks, params.alias),
     contentType: PEM,
   }))
 }

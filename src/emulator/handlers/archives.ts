@@ -1,13 +1,6 @@
 import * as path from 'node:path'
 
-import {
-  deleteArchiveDeployment,
-  getApiProxy,
-  getArchiveDeployment,
-  listArchiveDeploymentDocs,
-  parseLabels,
-  type ArchiveDeployment,
-} from '../../core/archives/deployments.js'
+import {parseLabels, type ArchiveDeployment} from '../../core/archives/deployments.js'
 import {getEnvironment} from '../../core/environments.js'
 import {invalidArgument, notFound} from '../../core/errors.js'
 import {mediaType, readJson, readToFile} from '../bodies.js'
@@ -92,29 +85,26 @@ export function archiveRoutes(router: Router): void {
     return {json: operation}
   })
 
-  router.add('GET', base, async ({store, params, query}) => {
+  router.add('GET', base, async ({api, params, query}) => {
     // Newest first, as gcloud lists them; each page reads only the documents (no operation).
-    const docs = (await listArchiveDeploymentDocs(store, params.org, params.env)).sort(
+    const docs = (await api.listArchiveDeployments(params.org, params.env)).sort(
       (a, b) => Number(b.createdAt) - Number(a.createdAt) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     )
     const {items, next} = page(docs, query)
     return {json: {archiveDeployments: items.map(apiView), ...(next ? {nextPageToken: next} : {})}}
   })
 
-  router.add('GET', `${base}/:archive`, async ({store, params}) => {
-    const {operationStatus: _status, ...deployment} = await getArchiveDeployment(store, params.org, params.env, params.archive)
-    return {json: apiView(deployment)}
-  })
+  router.add('GET', `${base}/:archive`, async ({api, params}) => ({json: apiView(await api.getArchiveDeployment(params.org, params.env, params.archive))}))
 
   // The proxies that successful deployments created (what the deploy preflight's revisions read).
-  router.add('GET', '/v1/organizations/:org/apis/:api', async ({store, params}) => {
-    const proxy = await getApiProxy(store, params.org, params.api)
+  router.add('GET', '/v1/organizations/:org/apis/:api', async ({api, params}) => {
+    const proxy = await api.getApiProxy(params.org, params.api)
     if (!proxy) throw notFound(`ApiProxy "organizations/${params.org}/apis/${params.api}" not found.`)
     return {json: proxy}
   })
 
-  router.add('DELETE', `${base}/:archive`, async ({store, params}) => {
-    await deleteArchiveDeployment(store, params.org, params.env, params.archive)
+  router.add('DELETE', `${base}/:archive`, async ({api, params}) => {
+    await api.deleteArchiveDeployment(params.org, params.env, params.archive)
     return {json: {}}
   })
 }

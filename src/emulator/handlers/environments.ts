@@ -1,4 +1,4 @@
-import {createEnvironment, getEnvironment, listEnvironments} from '../../core/environments.js'
+import {createEnvironment} from '../../core/environments.js'
 import {envName} from '../../core/names.js'
 import {createOperation, finishOperation} from '../../core/operations.js'
 import {readJson} from '../bodies.js'
@@ -11,12 +11,12 @@ import {newResourceId, optionalString} from './inputs.js'
  * once here: creating an environment is instant locally).
  */
 export function environmentRoutes(router: Router): void {
-  router.add('GET', '/v1/organizations/:org/environments', async ({store, params}) => ({
-    json: (await listEnvironments(store, params.org)).map((e) => e.name),
+  router.add('GET', '/v1/organizations/:org/environments', async ({api, params}) => ({
+    json: await api.listEnvironmentNames(params.org),
   }))
 
-  router.add('GET', '/v1/organizations/:org/environments/:env', async ({store, params}) => ({
-    json: await getEnvironment(store, params.org, params.env),
+  router.add('GET', '/v1/organizations/:org/environments/:env', async ({api, params}) => ({
+    json: await api.getEnvironment(params.org, params.env),
   }))
 
   router.add('POST', '/v1/organizations/:org/environments', async ({req, store, params, query, ctx}) => {

@@ -1,4 +1,3 @@
-import {createKeystore, deleteKeystore, getKeystore, listKeystores} from '../../core/keystores.js'
 import {readJson} from '../bodies.js'
 import type {Router} from '../router.js'
 import {newResourceId} from './inputs.js'
@@ -7,14 +6,14 @@ import {newResourceId} from './inputs.js'
 export function keystoreRoutes(router: Router): void {
   const base = '/v1/organizations/:org/environments/:env/keystores'
 
-  router.add('POST', base, async ({req, store, params, query, ctx}) => {
+  router.add('POST', base, async ({req, api, params, query, ctx}) => {
     const body = await readJson(req, ctx.limits.json)
-    return {json: await createKeystore(store, params.org, params.env, newResourceId(query, body, 'keystore'))}
+    return {json: await api.createKeystore(params.org, params.env, newResourceId(query, body, 'keystore'))}
   })
 
-  router.add('GET', base, async ({store, params}) => ({json: await listKeystores(store, params.org, params.env)}))
+  router.add('GET', base, async ({api, params}) => ({json: await api.listKeystoreNames(params.org, params.env)}))
 
-  router.add('GET', `${base}/:ks`, async ({store, params}) => ({json: await getKeystore(store, params.org, params.env, params.ks)}))
+  router.add('GET', `${base}/:ks`, async ({api, params}) => ({json: await api.getKeystore(params.org, params.env, params.ks)}))
 
-  router.add('DELETE', `${base}/:ks`, async ({store, params}) => ({json: await deleteKeystore(store, params.org, params.env, params.ks)}))
+  router.add('DELETE', `${base}/:ks`, async ({api, params}) => ({json: await api.deleteKeystore(params.org, params.env, params.ks)}))
 }

@@ -1,5 +1,5 @@
 import {invalidArgument} from '../../core/errors.js'
-import {createReference, deleteReference, getReference, listReferences, updateReference, type ReferenceInput} from '../../core/references.js'
+import type {ReferenceInput} from '../../core/references.js'
 import {readJson} from '../bodies.js'
 import type {Router} from '../router.js'
 import {newResourceId, optionalString, requiredString} from './inputs.js'
@@ -17,26 +17,24 @@ function referenceInput(body: Record<string, unknown>): ReferenceInput {
 export function referenceRoutes(router: Router): void {
   const base = '/v1/organizations/:org/environments/:env/references'
 
-  router.add('POST', base, async ({req, store, params, query, ctx}) => {
+  router.add('POST', base, async ({req, api, params, query, ctx}) => {
     const body = await readJson(req, ctx.limits.json)
     const name = newResourceId(query, body, 'reference')
-    return {json: await createReference(store, params.org, params.env, name, referenceInput(body))}
+    return {json: await api.createReference(params.org, params.env, name, referenceInput(body))}
   })
 
-  router.add('GET', base, async ({store, params}) => ({
-    json: (await listReferences(store, params.org, params.env)).map((r) => r.name),
-  }))
+  router.add('GET', base, async ({api, params}) => ({json: await api.listReferenceNames(params.org, params.env)}))
 
-  router.add('GET', `${base}/:ref`, async ({store, params}) => ({json: await getReference(store, params.org, params.env, params.ref)}))
+  router.add('GET', `${base}/:ref`, async ({api, params}) => ({json: await api.getReference(params.org, params.env, params.ref)}))
 
-  router.add('PUT', `${base}/:ref`, async ({req, store, params, ctx}) => {
+  router.add('PUT', `${base}/:ref`, async ({req, api, params, ctx}) => {
     const body = await readJson(req, ctx.limits.json)
     const name = optionalString(body, 'name')
     if (name !== undefined && name !== params.ref) {
       throw invalidArgument(`The reference name in the body ("${name}") is not the one in the path ("${params.ref}").`)
     }
-    return {json: await updateReference(store, params.org, params.env, params.ref, referenceInput(body))}
+    return {json: await api.updateReference(params.org, params.env, params.ref, referenceInput(body))}
   })
 
-  router.add('DELETE', `${base}/:ref`, async ({store, params}) => ({json: await deleteReference(store, params.org, params.env, params.ref)}))
+  router.add('DELETE', `${base}/:ref`, async ({api, params}) => ({json: await api.deleteReference(params.org, params.env, params.ref)}))
 }
