@@ -7,6 +7,7 @@ import type {Store} from '../core/store/index.js'
 import type {BodyLimits} from './bodies.js'
 import type {DeployRequest} from './deploy-worker.js'
 import {badRequest, methodNotFound, pathNotFound} from './http-errors.js'
+import type {Downloads} from './downloads.js'
 import type {Uploads} from './uploads.js'
 
 /**
@@ -21,6 +22,7 @@ export interface ApiContext {
   store(): Store
   limits: BodyLimits
   uploads: Uploads
+  downloads: Downloads
   /**
    * Creates an archive deployment in a worker process and answers its operation; the worker
    * runs it after the answer (the server waits for it on close).
@@ -60,7 +62,7 @@ interface Route {
 }
 
 /** Which id rule checks each path parameter. */
-const PARAM_KINDS: Record<string, IdKind | 'uuid' | 'archive'> = {
+const PARAM_KINDS: Record<string, IdKind | 'uuid' | 'archive' | 'archiveDownload'> = {
   org: 'organization',
   env: 'environment',
   ks: 'keystore',
@@ -68,6 +70,7 @@ const PARAM_KINDS: Record<string, IdKind | 'uuid' | 'archive'> = {
   ref: 'reference',
   operation: 'uuid',
   archive: 'archive',
+  archiveDownload: 'archiveDownload',
   api: 'api',
 }
 
@@ -79,6 +82,8 @@ function checkParam(name: string, value: string): void {
     }
   } else if (kind === 'archive') {
     if (!/^[a-z0-9]{1,63}$/.test(value)) throw badRequest(`Invalid archive deployment id "${value}".`)
+  } else if (kind === 'archiveDownload') {
+    if (!/^[a-z0-9]{1,63}:generateDownloadUrl$/.test(value)) throw badRequest(`Invalid archive deployment "${value}": POST .../archiveDeployments/ID:generateDownloadUrl.`)
   } else if (kind !== undefined) {
     checkId(kind, value)
   }

@@ -9,7 +9,7 @@ import {openStore} from '../core/store/index.js'
 import {DEFAULT_LIMITS, type BodyLimits} from './bodies.js'
 import {startDeployment} from './deploy-worker.js'
 import {aliasRoutes} from './handlers/aliases.js'
-import {archiveRoutes, receiveUpload} from './handlers/archives.js'
+import {archiveRoutes, receiveUpload, sendDownload} from './handlers/archives.js'
 import {environmentRoutes} from './handlers/environments.js'
 import {keystoreRoutes} from './handlers/keystores.js'
 import {operationRoutes} from './handlers/operations.js'
@@ -18,6 +18,7 @@ import {invalidCredential, missingCredential, pathNotFound, toGoogleError} from 
 import {Router, type ApiContext, type ApiResponse} from './router.js'
 import {LockQueue, queuedStore} from './queued-store.js'
 import {redactUrl, scrub} from './redact.js'
+import {DOWNLOAD_PATH, Downloads} from './downloads.js'
 import {UPLOAD_PATH, Uploads} from './uploads.js'
 
 export {redact} from './redact.js'
@@ -89,6 +90,7 @@ function bearer(header: string | undefined): string | undefined {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const router = buildRouter()
   const uploads = new Uploads()
+  const downloads = new Downloads()
   const limits: BodyLimits = {...DEFAULT_LIMITS, ...options.limits}
   const running = new Set<Promise<void>>()
   const queue = new LockQueue()
@@ -103,6 +105,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     store: storeFor,
     limits,
     uploads,
+    downloads,
     async deploy(request) {
       const started = await startDeployment(request, storeFor, onError)
       const done: Promise<void> = started.finished.finally(() => running.delete(done))
@@ -128,6 +131,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (path.startsWith(UPLOAD_PATH)) {
       await receiveUpload(ctx, req, path.slice(UPLOAD_PATH.length))
       send(res, 200, '', 'text/plain; charset=UTF-8')
+      return
+    }
+    if (path.startsWith(DOWNLOAD_PATH)) {
+      const zip = await sendDownload(ctx, req, path.slice(DOWNLOAD_PATH.length), storeFor())
+      res.writeHead(200, {'content-type': 'application/zip', 'content-length': zip.length})
+      res.end(zip)
       return
     }
     if (path === STATUS_PATH && req.method === 'GET') {
@@ -205,6 +214,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       http_.closeAllConnections()
       await closed
       uploads.close()
+      downloads.close()
     },
   }
   return server

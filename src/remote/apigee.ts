@@ -214,6 +214,20 @@ export class RemoteApigee implements ApigeeApi {
     return fromApi(await this.http.call<ArchiveDeployment>({method: 'GET', path: `${envPath(org, env)}/archiveDeployments/${e(id)}`}))
   }
 
+  /** `:generateDownloadUrl`, then the GET of that signed URL (no Authorization header). */
+  async getArchiveZip(org: string, env: string, id: string): Promise<Buffer> {
+    const {downloadUri} = await this.http.call<{downloadUri?: string}>({
+      method: 'POST',
+      path: `${envPath(org, env)}/archiveDeployments/${e(id)}:generateDownloadUrl`,
+      json: {},
+      idempotent: true,
+    })
+    if (typeof downloadUri !== 'string' || downloadUri === '') {
+      throw new MtlsError('INTERNAL', `The Apigee API at ${this.http.endpoint} answered :generateDownloadUrl without a downloadUri.`)
+    }
+    return this.http.downloadArchive(downloadUri)
+  }
+
   async deleteArchiveDeployment(org: string, env: string, id: string) {
     await this.http.call({method: 'DELETE', path: `${envPath(org, env)}/archiveDeployments/${e(id)}`})
   }

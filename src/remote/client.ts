@@ -248,12 +248,16 @@ interface Exchange {
   body: (undici: Undici) => string | Buffer | InstanceType<Undici['FormData']> | undefined
   idempotent: boolean
   timeoutMs: number
+  /** The largest answer taken (default MAX_ANSWER_BYTES). */
+  maxBytes?: number
 }
 
 interface Answer {
   status: number
   headers: Record<string, string | string[] | undefined>
   text: string
+  /** The raw body (an archive download). */
+  body: Buffer
 }
 
 /** A transport failure: the error to throw, and whether an idempotent request may be sent again. */
@@ -412,6 +416,45 @@ export class ApigeeHttpClient {
     }
   }
 
+  /**
+   * The GET of an archive from a download URL (`:generateDownloadUrl`): no Authorization header
+   * (the signed URL is the credential), at most 1 GiB. Retried like a GET.
+   */
+  async downloadArchive(downloadUri: string): Promise<Buffer> {
+    let url: URL
+    try {
+      url = new URL(downloadUri)
+    } catch {
+      throw new MtlsError('INTERNAL', 'The Apigee API gave a download URL that is not a URL.')
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new MtlsError('INTERNAL', `The Apigee API gave a download URL that is not http(s) (${url.protocol}).`)
+    }
+    const shown = displayUrl(url)
+    const exchange: Exchange = {
+      url,
+      method: 'GET',
+      path: 'download',
+      label: 'GET',
+      where: `the archive download URL ${shown}`,
+      authorize: false,
+      headers: {'user-agent': this.options.userAgent ?? 'mtlsctl'},
+      body: () => undefined,
+      idempotent: true,
+      timeoutMs: this.options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
+      maxBytes: 1024 * 1024 * 1024,
+    }
+    try {
+      const answer = await this.exchange(exchange)
+      if (answer.status >= 200 && answer.status <= 299) return answer.body
+      throw new MtlsError(statusOfHttp(answer.status), `The archive download from ${shown} failed: HTTP ${answer.status}${this.uploadReason(answer.text)}.`, {
+        hint: 'Download URLs expire within minutes: run the command again for a new one.',
+      })
+    } catch (error) {
+      throw this.scrub(error, url)
+    }
+  }
+
   /** Closes the connections (idle ones at once): the process can exit. Idempotent. */
   async close(): Promise<void> {
     this.closed = true
@@ -544,13 +587,14 @@ export class ApigeeHttpClient {
       let size = 0
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length
-        if (size > MAX_ANSWER_BYTES) {
+        if (size > (ex.maxBytes ?? MAX_ANSWER_BYTES)) {
           res.body.destroy()
-          throw new MtlsError('INTERNAL', `${capital(ex.where)} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB (${ex.label}).`)
+          throw new MtlsError('INTERNAL', `${capital(ex.where)} answered with more than ${(ex.maxBytes ?? MAX_ANSWER_BYTES) / 1024 / 1024} MiB (${ex.label}).`)
         }
         chunks.push(chunk as Buffer)
       }
-      return {status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8')}
+      const received = Buffer.concat(chunks)
+      return {status: res.statusCode, headers: res.headers, body: received, text: received.toString('utf8')}
     } catch (error) {
       if (controller.signal.aborted) throw new ResponseTimeout()
       throw error

@@ -74,6 +74,8 @@ export interface ApigeeApi {
   listArchiveDeployments(org: string, env: string): Promise<ArchiveDeployment[]>
   getArchiveDeployment(org: string, env: string, id: string): Promise<ArchiveDeployment>
   deleteArchiveDeployment(org: string, env: string, id: string): Promise<void>
+  /** The zip the deployment was created from (`:generateDownloadUrl`, then its GET). */
+  getArchiveZip(org: string, env: string, id: string): Promise<Buffer>
   /** The proxy's revisions, or undefined when no deployment created it. */
   getApiProxy(org: string, api: string): Promise<ApiProxy | undefined>
 

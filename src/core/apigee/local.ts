@@ -5,6 +5,7 @@ import {
   deleteArchiveDeployment,
   getApiProxy,
   getArchiveDeployment,
+  getArchiveZip,
   listArchiveDeploymentDocs,
   runArchiveDeployment,
   type ArchiveDeployment,
@@ -134,6 +135,10 @@ export class LocalApigee implements ApigeeApi {
   async getArchiveDeployment(org: string, env: string, id: string): Promise<ArchiveDeployment> {
     const {operationStatus: _status, ...deployment} = await getArchiveDeployment(this.store, org, env, id)
     return deployment
+  }
+
+  getArchiveZip(org: string, env: string, id: string) {
+    return getArchiveZip(this.store, org, env, id)
   }
 
   deleteArchiveDeployment(org: string, env: string, id: string) {

@@ -250,6 +250,14 @@ export async function getArchiveDeployment(store: Store, org: string, env: strin
   return {...deployment, operationStatus: await statusOf(store, org, deployment)}
 }
 
+/** The zip an archive deployment was created from (Apigee's `:generateDownloadUrl`). */
+export async function getArchiveZip(store: Store, org: string, env: string, id: string): Promise<Buffer> {
+  const {name} = await getArchiveDeployment(store, org, env, id)
+  const zip = await store.getBlob(name, ARCHIVE_BLOB)
+  if (!zip) throw new MtlsError('DATA_LOSS', `The archive of "${name}" is missing from the state folder.`)
+  return zip
+}
+
 export async function deleteArchiveDeployment(store: Store, org: string, env: string, id: string): Promise<void> {
   await store.withLock(async () => {
     await getArchiveDeployment(store, org, env, id)

@@ -1,11 +1,13 @@
 import * as path from 'node:path'
 
-import {parseLabels, type ArchiveDeployment} from '../../core/archives/deployments.js'
+import {getArchiveZip, parseLabels, type ArchiveDeployment} from '../../core/archives/deployments.js'
+import type {Store} from '../../core/store/index.js'
 import {getEnvironment} from '../../core/environments.js'
 import {invalidArgument, notFound} from '../../core/errors.js'
 import {mediaType, readJson, readToFile} from '../bodies.js'
 import {unsupportedMediaType} from '../http-errors.js'
 import type {ApiContext, Router} from '../router.js'
+import {DOWNLOAD_PATH} from '../downloads.js'
 import {UPLOAD_PATH} from '../uploads.js'
 import {optionalString} from './inputs.js'
 
@@ -103,10 +105,25 @@ export function archiveRoutes(router: Router): void {
     return {json: proxy}
   })
 
+  // A signed URL for the zip a deployment was created from (mtlsctl's where-used reads it).
+  router.add('POST', `${base}/:archiveDownload`, async ({req, api, params, ctx}) => {
+    await readJson(req, ctx.limits.json)
+    const id = params.archiveDownload.slice(0, -':generateDownloadUrl'.length)
+    await api.getArchiveDeployment(params.org, params.env, id)
+    return {json: {downloadUri: `${ctx.origin(req)}${DOWNLOAD_PATH}${ctx.downloads.open(params.org, params.env, id)}`}}
+  })
+
   router.add('DELETE', `${base}/:archive`, async ({api, params}) => {
     await api.deleteArchiveDeployment(params.org, params.env, params.archive)
     return {json: {}}
   })
+}
+
+/** The GET of a download URL: the zip, no bearer token (the URL is the credential). */
+export async function sendDownload(ctx: ApiContext, req: import('node:http').IncomingMessage, token: string, store: Store): Promise<Buffer> {
+  if (req.method !== 'GET') throw invalidArgument(`Download URLs take GET, not ${req.method}.`)
+  const slot = ctx.downloads.slot(token)
+  return getArchiveZip(store, slot.org, slot.env, slot.id)
 }
 
 /** The PUT of an archive to an upload URL (no bearer token: the URL is the credential). */
