@@ -26,6 +26,8 @@ export const ExitCode = {
   CLIENT_CERTIFICATE_REFUSED: 13,
   /** hybrid check: a port's observed security differs from what the seed's table says. */
   CHECK_DIFFERS: 14,
+  /** aliases list --expiring-within ... --exit-code: a certificate expires within the window. */
+  EXPIRING: 15,
   /** Interrupted at a prompt (Ctrl-C). */
   INTERRUPTED: 130,
 } as const

@@ -1,3 +1,4 @@
+import type {CertificateRow} from '../aliases.js'
 import type {ArchiveDeployment} from '../archives/deployments.js'
 import {unzipArchive} from '../archives/source.js'
 import type {TargetServer} from '../archives/validate.js'
@@ -5,7 +6,7 @@ import {MtlsError} from '../errors.js'
 import {aliasName, keystoreName} from '../names.js'
 import {parseArchive} from '../runtime/snapshot.js'
 import type {ApigeeApi} from './api.js'
-import {listArchiveRows, mapLimit} from './views.js'
+import {expiringCertificates, listArchiveRows, mapLimit} from './views.js'
 
 /**
  * Where keystores and aliases are used: the target servers of each environment's latest
@@ -100,6 +101,11 @@ export async function keystoreUsers(api: ApigeeApi, org: string, env: string, ks
   return (await deployedTargetServers(api, org, env)).filter((u) => u.keyStore === ks || u.trustStore === ks)
 }
 
+/** Who uses it, as `describe` shows it: where, and how (client certificate or truststore). */
+export function usedBy(use: TargetServerUse): {environment: string; archiveDeployment: string; proxy: string; targetServer: string} {
+  return {environment: use.environment, archiveDeployment: use.archiveDeployment, proxy: use.proxy, targetServer: use.targetServer}
+}
+
 /** `environment dev, archive deployment X, proxy P, target server T` for messages. */
 export function describeUse(use: TargetServerUse): string {
   return `environment ${use.environment}, archive deployment ${use.archiveDeployment}, proxy ${use.proxy}, target server ${use.targetServer}`
@@ -121,11 +127,28 @@ export function inUseError(kind: 'alias' | 'keystore', org: string, env: string,
   )
 }
 
-/** Where-used across environments (for `aliases list --expiring-within`): env → uses. */
-export async function deployedTargetServersByEnvironment(api: ApigeeApi, org: string, envs: string[]): Promise<Map<string, TargetServerUse[]>> {
-  const found = new Map<string, TargetServerUse[]>()
-  await mapLimit(envs, 4, async (env) => {
-    found.set(env, await deployedTargetServers(api, org, env))
+/** A certificate about to expire, and the deployed target servers that break with it. */
+export interface ExpiringCertificate extends CertificateRow {
+  environment: string
+  /** `proxy/targetServer` of the latest deployment: the alias as client certificate, or its keystore as truststore. */
+  targetServers: string[]
+}
+
+/**
+ * `aliases list --expiring-within`: every certificate of the environments' keystores (or one
+ * keystore) that expires within the window, soonest first, with what it would break.
+ */
+export async function expiringWithUsers(api: ApigeeApi, org: string, envs: string[], withinMs: number, ks?: string): Promise<ExpiringCertificate[]> {
+  const perEnv = await mapLimit(envs, 4, async (env) => {
+    // One keystore across environments: those without it have nothing to list.
+    if (ks !== undefined && envs.length > 1 && !(await api.listKeystoreNames(org, env)).includes(ks)) return []
+    const rows = await expiringCertificates(api, org, env, withinMs, ks)
+    if (rows.length === 0) return []
+    const uses = await deployedTargetServers(api, org, env)
+    return rows.map((row) => {
+      const breaks = uses.filter((u) => (u.keyStore === row.keystore && u.keyAlias === row.alias) || u.trustStore === row.keystore)
+      return {environment: env, ...row, targetServers: [...new Set(breaks.map((u) => `${u.proxy}/${u.targetServer}`))]}
+    })
   })
-  return found
+  return perEnv.flat().sort((a, b) => Number(a.expiryDate) - Number(b.expiryDate) || a.environment.localeCompare(b.environment))
 }
