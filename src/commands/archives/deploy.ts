@@ -61,7 +61,14 @@ progress line on stderr; with --async it prints the operation and returns at onc
       return describeOperation(org, operation)
     }
     // gcloud sleeps a second before its first poll; a deployment often takes less.
-    const finished = operation.metadata.state === 'FINISHED' ? operation : await waitForOperation(api, org, uuid, {initialDelayMs: 100, onPoll: () => progress?.tick()})
+    let finished: Operation
+    try {
+      finished = operation.metadata.state === 'FINISHED' ? operation : await waitForOperation(api, org, uuid, {initialDelayMs: 100, onPoll: () => progress?.tick()})
+    } catch (error) {
+      // A poll that failed (the API gone mid-wait): the progress line ends before the error.
+      progress?.stop(false)
+      throw error
+    }
     progress?.tick()
     progress?.stop(!finished.error)
     if (finished.error) throw new OperationFailed(finished.name, finished.error.message)
