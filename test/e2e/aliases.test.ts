@@ -298,6 +298,47 @@ backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
     expect((await cli(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout).toBe('[]\n')
   })
 
+  it('keystores: create, list, describe, delete; duplicates, missing ones and bad names refused in the same words', async () => {
+    const ks = (args: string[]) => cli(['keystores', ...args])
+    expect(await ks(['create', 'third', '--format', 'json'])).toMatchObject({code: 0, stdout: '{\n  "name": "third",\n  "aliases": []\n}\n'})
+    expect((await ks(['list'])).stdout).toBe('mtls_keystore\nmtls_truststore\nthird\n')
+    const before = snapshot(home)
+    const refusals: Array<[string[], string, string?]> = [
+      [['create', 'third'], 'ALREADY_EXISTS: Keystore "organizations/myorg/environments/dev/keystores/third" already exists.'],
+      [['describe', 'nope'], 'NOT_FOUND: Keystore "organizations/myorg/environments/dev/keystores/nope" not found.', 'Create it with: mtlsctl keystores create nope --organization myorg --environment dev'],
+      [['delete', 'nope', '--quiet'], 'NOT_FOUND: Keystore "organizations/myorg/environments/dev/keystores/nope" not found.', 'Create it with: mtlsctl keystores create nope --organization myorg --environment dev'],
+      [['create', 'bad name'], 'INVALID_ARGUMENT: Invalid keystore name "bad name": it must match the pattern [\\w.-]{1,255} (letters, digits, "_", "." and "-"; not starting with "."; no whitespace or "/").'],
+      [['delete', '..', '--quiet'], 'INVALID_ARGUMENT: Invalid keystore name "..": it must match the pattern [\\w.-]{1,255} (letters, digits, "_", "." and "-"; not starting with "."; no whitespace or "/").'],
+    ]
+    for (const [args, message, hint] of refusals) {
+      const r = await ks(args)
+      expect(r.code, args.join(' ')).toBe(1)
+      expect(r.stdout).toBe('')
+      // The engine's hint line is its own: it does not travel over HTTP.
+      const hintLine = hint && b.kind === 'local' ? `${hint}\n` : ''
+      expect(r.stderr, args.join(' ')).toBe(`Using Apigee organization 'myorg'\nERROR: (mtlsctl.keystores.${args[0]}) ${message}\n${hintLine}`)
+    }
+    expect(snapshot(home)).toEqual(before)
+    expect(await ks(['delete', 'third', '--quiet'])).toMatchObject({code: 0, stdout: ''})
+    expect((await ks(['list', '--format', 'value(name)'])).stdout).toBe('mtls_keystore\nmtls_truststore\n')
+  })
+
+  it('an alias issued by the local CA (--ca): the CA stays in this machine\'s state folder, the alias goes to the backend', async () => {
+    const caDir = path.dirname(home)
+    expect((await cli(['ca', 'create', 'test-ca', '--subject', '/CN=test-ca', '--out-dir', caDir])).code).toBe(0)
+    const r = await cli(['aliases', 'add', 'from_ca', '--keystore', 'mtls_keystore', '--ca', 'test-ca', '--subject', '/CN=client.example', '--san', 'DNS:client.example', '--format', 'json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toBe("Using Apigee organization 'myorg'\nCreated alias [from_ca] (KEY_CERT) in keystore [mtls_keystore].\n")
+    const created = JSON.parse(r.stdout)
+    expect(created).toMatchObject({alias: 'from_ca', type: 'KEY_CERT', certsInfo: {certInfo: [{subject: 'CN=client.example', issuer: 'CN=test-ca', subjectAlternativeNames: ['client.example']}, {subject: 'CN=test-ca', basicConstraints: 'CA:TRUE'}]}})
+    expect(JSON.parse((await cli(['aliases', 'describe', 'from_ca', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout)).toEqual(created)
+    const stored = path.join(home, 'organizations/myorg/environments/dev/keystores/mtls_keystore/aliases/from_ca/key.pem')
+    expect(fs.statSync(stored).mode & 0o777).toBe(0o600)
+    // The CA's key never reaches the backend's state folder when that is not this machine's.
+    const caKey = fs.readFileSync(path.join(caDir, 'test-ca.key'), 'base64')
+    if (b.kind === 'remote') expect(Object.values(snapshot(home)).some((v) => v.endsWith(caKey))).toBe(false)
+  })
+
   it('references: create, list, describe, delete; the target must exist', async () => {
     expect((await cli(['references', 'create', 'r1', '--refers', 'mtls_keystore', '--format', 'json'])).stdout).toBe(
       '{\n  "name": "r1",\n  "resourceType": "KeyStore",\n  "refers": "mtls_keystore"\n}\n',
