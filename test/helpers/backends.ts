@@ -18,7 +18,18 @@ export const BACKENDS: readonly BackendKind[] = ['local', 'remote']
 const AMBIENT = ['CLOUDSDK_API_ENDPOINT_OVERRIDES_APIGEE', 'CLOUDSDK_AUTH_ACCESS_TOKEN_FILE', 'GOOGLE_APPLICATION_CREDENTIALS', 'GCE_METADATA_HOST', 'GCE_METADATA_IP']
 
 /** What every run of the CLI gets: nothing from the developer's shell chooses the API. */
-const NEUTRAL: Record<string, string | undefined> = Object.fromEntries(AMBIENT.map((k) => [k, undefined]))
+export const NEUTRAL: Record<string, string | undefined> = Object.fromEntries(AMBIENT.map((k) => [k, undefined]))
+
+/** Remote mode against `url` with `token` (MTLSCTL_HOME is the caller's: a client state folder). */
+export function remoteEnv(url: string, token: string): Record<string, string | undefined> {
+  return {
+    ...NEUTRAL,
+    MTLSCTL_API_ENDPOINT: url,
+    MTLSCTL_ACCESS_TOKEN: token,
+    // Never a request beyond loopback: no metadata server probe.
+    METADATA_SERVER_DETECTION: 'none',
+  }
+}
 
 export type BackendCliOptions = Omit<CliOptions, 'home'>
 
@@ -32,6 +43,8 @@ export interface Backend {
   readonly emulator: RunningEmulator | undefined
   /** Remote: the token the emulator accepts (and `cli()` sends as MTLSCTL_ACCESS_TOKEN). */
   readonly token: string | undefined
+  /** Remote: the file holding it (the emulator's --token-file; gcloud's CLOUDSDK_AUTH_ACCESS_TOKEN_FILE). */
+  readonly tokenFile: string | undefined
   /** The variables `cli()` adds to choose the backend (none locally). */
   readonly env: Record<string, string | undefined>
   /** A fresh, empty state folder (and, remotely, an emulator serving it). Returns engineHome. */
@@ -73,15 +86,14 @@ class TestBackend implements Backend {
     return this.secret
   }
 
+  get tokenFile(): string | undefined {
+    return this.secret === undefined ? undefined : path.join(this.base, 'emulator.token')
+  }
+
   get env(): Record<string, string | undefined> {
     if (this.kind === 'local') return {...NEUTRAL}
-    return {
-      ...NEUTRAL,
-      MTLSCTL_API_ENDPOINT: this.running!.url,
-      MTLSCTL_ACCESS_TOKEN: this.secret,
-      // Never a request beyond loopback: no metadata server probe.
-      METADATA_SERVER_DETECTION: 'none',
-    }
+    if (!this.running) throw new Error('backend.setup() was not called')
+    return remoteEnv(this.running.url, this.secret!)
   }
 
   async setup(): Promise<string> {
@@ -91,9 +103,8 @@ class TestBackend implements Backend {
     if (this.kind === 'remote') {
       fs.mkdirSync(this.home)
       this.secret = `test-token-${randomBytes(12).toString('hex')}`
-      const tokenFile = path.join(this.base, 'emulator.token')
-      fs.writeFileSync(tokenFile, `${this.secret}\n`, {mode: 0o600})
-      this.running = await startEmulator(this.engineHome, ['--token-file', tokenFile, '--verbosity', 'info'])
+      fs.writeFileSync(this.tokenFile!, `${this.secret}\n`, {mode: 0o600})
+      this.running = await startEmulator(this.engineHome, ['--token-file', this.tokenFile!, '--verbosity', 'info'])
     }
     return this.engineHome
   }
