@@ -182,6 +182,7 @@ backendSuite('archives deploy (built CLI): the seed\'s documented errors, word f
       const proxyEnv = await cli(['archives', 'deploy', '--organization', 'myorg', '--environment', 'legacy', '--source', path.join(EXAMPLES, 'valid/src')])
       expect(proxyEnv.code).toBe(1)
       expect(proxyEnv.stderr).toContain('FAILED_PRECONDITION: Environment "organizations/myorg/environments/legacy" has deployment type PROXY')
+      expect(uploads()).toEqual([])
       const noSource = await cli(['archives', 'deploy', ...flags])
       expect(noSource.code).toBe(2)
     } finally {
