@@ -8,6 +8,7 @@ import type {ApiProxy, ArchiveDeployment} from '../core/archives/deployments.js'
 import {parseSans, parseSubject} from '../core/ca/subject.js'
 import type {Environment} from '../core/environments.js'
 import {invalidArgument, MtlsError} from '../core/errors.js'
+import {checkId, type IdKind} from '../core/names.js'
 import type {Keystore} from '../core/keystores.js'
 import type {Operation, OperationFilter} from '../core/operations.js'
 import type {Reference, ReferenceInput} from '../core/references.js'
@@ -17,10 +18,24 @@ import type {ApigeeHttpClient, FormPart} from './client.js'
 /** gcloud's page size for archive deployments and operations. */
 const PAGE_SIZE = 100
 
-const e = encodeURIComponent
-const envPath = (org: string, env: string) => `organizations/${e(org)}/environments/${e(env)}`
-const keystorePath = (org: string, env: string, ks: string) => `${envPath(org, env)}/keystores/${e(ks)}`
-const aliasPath = (org: string, env: string, ks: string, alias: string) => `${keystorePath(org, env, ks)}/aliases/${e(alias)}`
+/**
+ * An id as one path segment. `.`, `..` and the empty id cannot be one: the URL would resolve
+ * them away and the request name another resource (`aliases describe ..` the keystore's
+ * URL). They are refused here, before any request, with the engine's own words.
+ */
+function e(kind: IdKind | 'archive deployment', id: string): string {
+  if (id === '' || id === '.' || id === '..') {
+    if (kind === 'archive deployment') throw invalidArgument(`Invalid archive deployment id "${id}".`)
+    checkId(kind, id)
+  }
+  return encodeURIComponent(id)
+}
+const orgPath = (org: string) => `organizations/${e('organization', org)}`
+const envPath = (org: string, env: string) => `${orgPath(org)}/environments/${e('environment', env)}`
+const keystorePath = (org: string, env: string, ks: string) => `${envPath(org, env)}/keystores/${e('keystore', ks)}`
+const aliasPath = (org: string, env: string, ks: string, alias: string) => `${keystorePath(org, env, ks)}/aliases/${e('alias', alias)}`
+const referencePath = (org: string, env: string, name: string) => `${envPath(org, env)}/references/${e('reference', name)}`
+const archivePath = (org: string, env: string, id: string) => `${envPath(org, env)}/archiveDeployments/${e('archive deployment', id)}`
 
 /** Apigee's `subject` fields of a `selfsignedcert` request, by openssl attribute type. */
 const SUBJECT_FIELDS: Record<string, string> = {
@@ -72,7 +87,7 @@ export class RemoteApigee implements ApigeeApi {
   }
 
   listEnvironmentNames(org: string) {
-    return this.http.call<string[]>({method: 'GET', path: `organizations/${e(org)}/environments`})
+    return this.http.call<string[]>({method: 'GET', path: `${orgPath(org)}/environments`})
   }
 
   getEnvironment(org: string, env: string) {
@@ -165,7 +180,7 @@ export class RemoteApigee implements ApigeeApi {
   }
 
   getReference(org: string, env: string, name: string) {
-    return this.http.call<Reference>({method: 'GET', path: `${envPath(org, env)}/references/${e(name)}`})
+    return this.http.call<Reference>({method: 'GET', path: referencePath(org, env, name)})
   }
 
   listReferenceNames(org: string, env: string) {
@@ -173,11 +188,11 @@ export class RemoteApigee implements ApigeeApi {
   }
 
   updateReference(org: string, env: string, name: string, input: ReferenceInput) {
-    return this.http.call<Reference>({method: 'PUT', path: `${envPath(org, env)}/references/${e(name)}`, json: {name, ...referenceBody(input)}})
+    return this.http.call<Reference>({method: 'PUT', path: referencePath(org, env, name), json: {name, ...referenceBody(input)}})
   }
 
   deleteReference(org: string, env: string, name: string) {
-    return this.http.call<Reference>({method: 'DELETE', path: `${envPath(org, env)}/references/${e(name)}`})
+    return this.http.call<Reference>({method: 'DELETE', path: referencePath(org, env, name)})
   }
 
   /** gcloud's three steps: an upload URL, the PUT of the zip there, the deployment naming it. */
@@ -211,7 +226,7 @@ export class RemoteApigee implements ApigeeApi {
   }
 
   async getArchiveDeployment(org: string, env: string, id: string) {
-    return fromApi(await this.http.call<ArchiveDeployment>({method: 'GET', path: `${envPath(org, env)}/archiveDeployments/${e(id)}`}))
+    return fromApi(await this.http.call<ArchiveDeployment>({method: 'GET', path: archivePath(org, env, id)}))
   }
 
   /** `:generateDownloadUrl`, then the GET of that signed URL (no Authorization header). */
@@ -229,16 +244,16 @@ export class RemoteApigee implements ApigeeApi {
   }
 
   async deleteArchiveDeployment(org: string, env: string, id: string) {
-    await this.http.call({method: 'DELETE', path: `${envPath(org, env)}/archiveDeployments/${e(id)}`})
+    await this.http.call({method: 'DELETE', path: archivePath(org, env, id)})
   }
 
   getApiProxy(org: string, api: string) {
-    return ok(this.http.call<ApiProxy>({method: 'GET', path: `organizations/${e(org)}/apis/${e(api)}`}))
+    return ok(this.http.call<ApiProxy>({method: 'GET', path: `${orgPath(org)}/apis/${e('api', api)}`}))
   }
 
   getOperation(org: string, uuid: string) {
     const id = uuid.split('/').pop() as string
-    return this.http.call<Operation>({method: 'GET', path: `organizations/${e(org)}/operations/${e(id)}`})
+    return this.http.call<Operation>({method: 'GET', path: `${orgPath(org)}/operations/${encodeURIComponent(id)}`})
   }
 
   async listOperations(org: string, filter: OperationFilter = {}): Promise<Operation[]> {
@@ -247,7 +262,7 @@ export class RemoteApigee implements ApigeeApi {
     do {
       const page = await this.http.call<{operations?: Operation[]; nextPageToken?: string}>({
         method: 'GET',
-        path: `organizations/${e(org)}/operations`,
+        path: `${orgPath(org)}/operations`,
         query: {pageSize: String(PAGE_SIZE), pageToken},
       })
       found.push(...(page.operations ?? []))

@@ -1,14 +1,17 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, expect, it} from 'vitest'
 
-import {rmTemp, runCli, tempDir} from '../helpers/cli.js'
+import {backendSuite} from '../helpers/backends.js'
+import {rmTemp, tempDir} from '../helpers/cli.js'
 import {certWithValidity, openssl, seedStep1, snapshot} from '../helpers/pki.js'
 
+/**
+ * Keystores, aliases and references, run twice with the same assertions: on the local engine,
+ * and in remote mode against `mtlsctl emulator start` on another state folder.
+ */
 let dir: string
-let home: string
 const env = {MTLSCTL_ORGANIZATION: 'myorg', MTLSCTL_ENVIRONMENT: 'dev'}
-const cli = (args: string[]) => runCli(args, {home, cwd: dir, env})
 
 beforeAll(async () => {
   dir = tempDir()
@@ -28,17 +31,20 @@ beforeAll(async () => {
 })
 afterAll(() => rmTemp(dir))
 
-beforeEach(async () => {
-  home = path.join(tempDir(), 'state')
-  expect((await runCli(['environments', 'create', 'dev', '--organization', 'myorg'], {home})).code).toBe(0)
-  expect((await cli(['keystores', 'create', 'mtls_keystore'])).code).toBe(0)
-  expect((await cli(['keystores', 'create', 'mtls_truststore'])).code).toBe(0)
-})
-
 const opensslDateMs = (file: string, which: 'startdate' | 'enddate') =>
   String(Date.parse(openssl(['x509', '-in', file, '-noout', `-${which}`], dir).split('=')[1].trim()))
 
-describe('aliases (built CLI): the seed\'s Step 2', () => {
+backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
+  let home: string
+  const cli = (args: string[]) => b.cli(args, {cwd: dir, env})
+
+  beforeEach(async () => {
+    home = await b.setup()
+    expect((await b.local(['environments', 'create', 'dev', '--organization', 'myorg'])).code).toBe(0)
+    expect((await cli(['keystores', 'create', 'mtls_keystore'])).code).toBe(0)
+    expect((await cli(['keystores', 'create', 'mtls_truststore'])).code).toBe(0)
+  })
+
   it('stores a key+cert alias and a certificate-only alias with Apigee\'s Alias shape', async () => {
     const keyCert = await cli(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key', '--format', 'json'])
     expect(keyCert.code).toBe(0)
@@ -128,13 +134,15 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
     const noKs = await cli(['aliases', 'add', 'a', '--keystore', 'nope', '--cert-file', 'RootCA.pem'])
     expect(noKs.code).toBe(1)
     expect(noKs.stderr).toContain('NOT_FOUND: Keystore "organizations/myorg/environments/dev/keystores/nope" not found.')
-    const noEnv = await runCli(['aliases', 'add', 'a', '--keystore', 'ks', '--cert-file', 'RootCA.pem', '--environment', 'prod'], {home, cwd: dir, env: {MTLSCTL_ORGANIZATION: 'myorg'}})
+    const noEnv = await b.cli(['aliases', 'add', 'a', '--keystore', 'ks', '--cert-file', 'RootCA.pem', '--environment', 'prod'], {cwd: dir, env: {MTLSCTL_ORGANIZATION: 'myorg'}})
     expect(noEnv.stderr).toContain('NOT_FOUND: Environment "organizations/myorg/environments/prod" not found.')
     const badName = await cli(['aliases', 'add', 'bad name', '--keystore', 'mtls_keystore', '--cert-file', 'RootCA.pem'])
     expect(badName.code).toBe(1)
     expect(badName.stderr).toContain('INVALID_ARGUMENT: Invalid alias name "bad name": it must match the pattern [\\w.-]{1,255}')
     const escape = await cli(['aliases', 'describe', '..', '--keystore', 'mtls_keystore'])
     expect(escape.stderr).toContain('INVALID_ARGUMENT: Invalid alias name ".."')
+    // Remotely refused before any request (a URL would resolve `..` to the keystore's).
+    if (b.emulator) expect(b.emulator.stderr()).not.toMatch(/ \/v1\/\S*\/ \d{3} /)
     expect(snapshot(home)).toEqual(before)
 
     const ignored = await cli(['aliases', 'add', 'expired', '--keystore', 'mtls_truststore', '--cert-file', 'expired.pem', '--ignore-expiry-validation', '--format', 'value(certsInfo.certInfo.0.isValid)'])
@@ -213,8 +221,9 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
   })
 
   it('programmable environments allow updates; the stored key must match the new certificate', async () => {
-    const prog = (args: string[]) => runCli(args, {home, cwd: dir, env: {MTLSCTL_ORGANIZATION: 'myorg', MTLSCTL_ENVIRONMENT: 'prog'}})
-    await prog(['environments', 'create', 'prog', '--api-proxy-type', 'programmable'])
+    const progEnv = {MTLSCTL_ORGANIZATION: 'myorg', MTLSCTL_ENVIRONMENT: 'prog'}
+    const prog = (args: string[]) => b.cli(args, {cwd: dir, env: progEnv})
+    expect((await b.local(['environments', 'create', 'prog', '--api-proxy-type', 'programmable'], {env: progEnv})).code).toBe(0)
     await prog(['keystores', 'create', 'ks'])
     await prog(['aliases', 'add', 'a', '--keystore', 'ks', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
     const mismatch = await prog(['aliases', 'update', 'a', '--keystore', 'ks', '--cert-file', 'my_server.pem'])
@@ -231,9 +240,10 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
   it('makes a CSR for a key+cert alias that openssl verifies, and lists expiring certificates', async () => {
     await cli(['aliases', 'add', 'mtls_alias', '--keystore', 'mtls_keystore', '--cert-file', 'my_gateway.pem', '--key-file', 'my_gateway.key'])
     await cli(['aliases', 'add', 'soon', '--keystore', 'mtls_truststore', '--cert-file', 'soon.pem'])
-    const csr = await cli(['aliases', 'csr', 'mtls_alias', '--keystore', 'mtls_keystore', '--out', 'alias.csr'])
+    const out = path.join(path.dirname(home), 'alias.csr') // per test: --out refuses to overwrite
+    const csr = await cli(['aliases', 'csr', 'mtls_alias', '--keystore', 'mtls_keystore', '--out', out])
     expect(csr.code).toBe(0)
-    expect(openssl(['req', '-in', 'alias.csr', '-noout', '-verify', '-subject'], dir)).toContain('subject=CN = gateway')
+    expect(openssl(['req', '-in', out, '-noout', '-verify', '-subject'], dir)).toContain('subject=CN = gateway')
     const certOnly = await cli(['aliases', 'csr', 'soon', '--keystore', 'mtls_truststore'])
     expect(certOnly.code).toBe(1)
     const soon = await cli(['aliases', 'list', '--expiring-within', '30d', '--format', 'value(keystore,alias,isValid)'])
@@ -258,14 +268,17 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
     }
     await run(['aliases', 'csr', 'mtls_alias', '--keystore', 'mtls_keystore'])
     const keyBody = fs.readFileSync(path.join(dir, 'my_gateway.key'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))
-    const all = outputs.join('\n')
+    // Remotely, the emulator's request log too.
+    const all = [...outputs, b.emulator?.stderr() ?? ''].join('\n')
     expect(all).not.toMatch(/PRIVATE KEY/)
     for (const line of keyBody) expect(all).not.toContain(line)
     expect(all).not.toContain('s3cret-pass')
     expect(all).not.toContain('not-it')
+    if (b.token) expect(all).not.toContain(b.token)
   })
 
-  it('50 concurrent `aliases add` into one keystore: 50 aliases', async () => {
+  // Local only: the store's lock under 50 writer processes (the emulator's side of it: 120 concurrent API creations in emulator.test.ts).
+  it.runIf(b.kind === 'local')('50 concurrent `aliases add` into one keystore: 50 aliases', async () => {
     const results = await Promise.all(
       Array.from({length: 50}, (_, i) => cli(['aliases', 'add', `a${i}`, '--keystore', 'mtls_truststore', '--cert-file', 'RootCA.pem', '--format', 'value(alias)'])),
     )
@@ -283,6 +296,47 @@ describe('aliases (built CLI): the seed\'s Step 2', () => {
     const again = await cli(['keystores', 'create', 'mtls_keystore'])
     expect(again.code).toBe(0)
     expect((await cli(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout).toBe('[]\n')
+  })
+
+  it('keystores: create, list, describe, delete; duplicates, missing ones and bad names refused in the same words', async () => {
+    const ks = (args: string[]) => cli(['keystores', ...args])
+    expect(await ks(['create', 'third', '--format', 'json'])).toMatchObject({code: 0, stdout: '{\n  "name": "third",\n  "aliases": []\n}\n'})
+    expect((await ks(['list'])).stdout).toBe('mtls_keystore\nmtls_truststore\nthird\n')
+    const before = snapshot(home)
+    const refusals: Array<[string[], string, string?]> = [
+      [['create', 'third'], 'ALREADY_EXISTS: Keystore "organizations/myorg/environments/dev/keystores/third" already exists.'],
+      [['describe', 'nope'], 'NOT_FOUND: Keystore "organizations/myorg/environments/dev/keystores/nope" not found.', 'Create it with: mtlsctl keystores create nope --organization myorg --environment dev'],
+      [['delete', 'nope', '--quiet'], 'NOT_FOUND: Keystore "organizations/myorg/environments/dev/keystores/nope" not found.', 'Create it with: mtlsctl keystores create nope --organization myorg --environment dev'],
+      [['create', 'bad name'], 'INVALID_ARGUMENT: Invalid keystore name "bad name": it must match the pattern [\\w.-]{1,255} (letters, digits, "_", "." and "-"; not starting with "."; no whitespace or "/").'],
+      [['delete', '..', '--quiet'], 'INVALID_ARGUMENT: Invalid keystore name "..": it must match the pattern [\\w.-]{1,255} (letters, digits, "_", "." and "-"; not starting with "."; no whitespace or "/").'],
+    ]
+    for (const [args, message, hint] of refusals) {
+      const r = await ks(args)
+      expect(r.code, args.join(' ')).toBe(1)
+      expect(r.stdout).toBe('')
+      // The engine's hint line is its own: it does not travel over HTTP.
+      const hintLine = hint && b.kind === 'local' ? `${hint}\n` : ''
+      expect(r.stderr, args.join(' ')).toBe(`Using Apigee organization 'myorg'\nERROR: (mtlsctl.keystores.${args[0]}) ${message}\n${hintLine}`)
+    }
+    expect(snapshot(home)).toEqual(before)
+    expect(await ks(['delete', 'third', '--quiet'])).toMatchObject({code: 0, stdout: ''})
+    expect((await ks(['list', '--format', 'value(name)'])).stdout).toBe('mtls_keystore\nmtls_truststore\n')
+  })
+
+  it('an alias issued by the local CA (--ca): the CA stays in this machine\'s state folder, the alias goes to the backend', async () => {
+    const caDir = path.dirname(home)
+    expect((await cli(['ca', 'create', 'test-ca', '--subject', '/CN=test-ca', '--out-dir', caDir])).code).toBe(0)
+    const r = await cli(['aliases', 'add', 'from_ca', '--keystore', 'mtls_keystore', '--ca', 'test-ca', '--subject', '/CN=client.example', '--san', 'DNS:client.example', '--format', 'json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toBe("Using Apigee organization 'myorg'\nCreated alias [from_ca] (KEY_CERT) in keystore [mtls_keystore].\n")
+    const created = JSON.parse(r.stdout)
+    expect(created).toMatchObject({alias: 'from_ca', type: 'KEY_CERT', certsInfo: {certInfo: [{subject: 'CN=client.example', issuer: 'CN=test-ca', subjectAlternativeNames: ['client.example']}, {subject: 'CN=test-ca', basicConstraints: 'CA:TRUE'}]}})
+    expect(JSON.parse((await cli(['aliases', 'describe', 'from_ca', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout)).toEqual(created)
+    const stored = path.join(home, 'organizations/myorg/environments/dev/keystores/mtls_keystore/aliases/from_ca/key.pem')
+    expect(fs.statSync(stored).mode & 0o777).toBe(0o600)
+    // The CA's key never reaches the backend's state folder when that is not this machine's.
+    const caKey = fs.readFileSync(path.join(caDir, 'test-ca.key'), 'base64')
+    if (b.kind === 'remote') expect(Object.values(snapshot(home)).some((v) => v.endsWith(caKey))).toBe(false)
   })
 
   it('references: create, list, describe, delete; the target must exist', async () => {

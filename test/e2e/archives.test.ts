@@ -2,11 +2,12 @@ import {execFile} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {promisify} from 'node:util'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, expect, it} from 'vitest'
 
 import {getApiProxy} from '../../src/core/archives/deployments.js'
 import {FileStore} from '../../src/core/store/index.js'
-import {BIN, ROOT, rmTemp, runCli, tempDir} from '../helpers/cli.js'
+import {backendSuite, type Backend} from '../helpers/backends.js'
+import {BIN, ROOT, rmTemp, tempDir} from '../helpers/cli.js'
 import {certWithValidity, seedStep1, snapshot} from '../helpers/pki.js'
 import {craftZip, deflateBomb} from '../helpers/zip.js'
 
@@ -22,10 +23,21 @@ function seedExamples(): string[] {
 /** gcloud's YAML on one line, as the seed's page flattens it. */
 const flatten = (yaml: string) => yaml.trimEnd().replace(/\n\s*(?:- )?/g, ' ')
 
+/**
+ * Archive deployments and their operations, run twice with the same assertions: on the local
+ * engine, and in remote mode against `mtlsctl emulator start` on another state folder. Remote
+ * deployments expected to fail in the server's operation pass --skip-preflight (the preflight
+ * would refuse them before any upload: test/e2e/remote.test.ts).
+ */
 let certs: string
 let home: string
+let b: Backend
 const flags = ['--organization', 'myorg', '--environment', 'dev']
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {home, cwd: certs, env})
+const cli = (args: string[], env: Record<string, string> = {}) => b.cli(args, {cwd: certs, env})
+/** --skip-preflight in remote mode: the verdict of the server's operation, as in local mode. */
+const serverVerdict = () => (b.kind === 'remote' ? ['--skip-preflight'] : [])
+/** Remote: the archive uploads (PUTs) the emulator logged so far; locally none. */
+const uploads = () => (b.emulator?.stderr() ?? '').split('\n').filter((l) => / PUT /.test(l))
 
 beforeAll(async () => {
   certs = tempDir()
@@ -34,10 +46,12 @@ beforeAll(async () => {
 })
 afterAll(() => rmTemp(certs))
 
-beforeEach(async () => {
-  home = path.join(tempDir(), 'state')
+/** The state of every test: the seed's environment, keystores and aliases. */
+async function setup(backend: Backend): Promise<void> {
+  b = backend
+  home = await b.setup()
+  expect((await b.local(['environments', 'create', 'dev', '--organization', 'myorg'])).code).toBe(0)
   const setup = [
-    ['environments', 'create', 'dev', '--organization', 'myorg'],
     ['keystores', 'create', 'mtls_keystore', ...flags],
     ['keystores', 'create', 'mtls_truststore', ...flags],
     ['keystores', 'create', 'docs-keystore', ...flags],
@@ -47,16 +61,18 @@ beforeEach(async () => {
     ['aliases', 'add', 'expired', '--keystore', 'expired-keystore', '--cert-file', 'expired.pem', '--ignore-expiry-validation', ...flags],
   ]
   for (const args of setup) expect((await cli(args)).code, args.join(' ')).toBe(0)
-})
+}
 
 const deploy = (example: string, extra: string[] = []) =>
   cli(['archives', 'deploy', ...flags, '--source', path.join(EXAMPLES, example, 'src'), ...extra])
 
-describe('archives deploy (built CLI): the seed\'s documented errors, word for word', () => {
+backendSuite('archives deploy (built CLI): the seed\'s documented errors, word for word', (backend) => {
+  beforeEach(() => setup(backend))
+
   const cases = ['missing-keystore', 'missing-alias', 'missing-truststore', 'expired-certificate']
   for (const [i, example] of cases.entries()) {
     it(`${example}: gcloud's failure lines and the seed's operations describe YAML`, async () => {
-      const r = await deploy(example)
+      const r = await deploy(example, serverVerdict())
       expect(r.code).toBe(1)
       expect(r.stdout).toBe('')
       const m = new RegExp(
@@ -92,7 +108,7 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
     const list = await cli(['archives', 'list', ...flags])
     expect(list.stdout).toMatch(/^ARCHIVE ID\s+ENVIRONMENT\s+DEPLOYED AT\s+LABELS\s+OPERATION STATUS\n[a-z0-9]{18}\s+dev\s+\S+\s+team=edge;tier=gold\s+Deployed\n$/)
     // A later failure is numbered after the revision the success created.
-    const failed = await deploy('missing-alias')
+    const failed = await deploy('missing-alias', serverVerdict())
     expect(failed.stderr).toContain('proxy "organizations/myorg/apis/helloworld/revisions/2"')
     const rows = await cli(['archives', 'list', ...flags, '--format', 'value(operationStatus)'])
     expect(rows.stdout).toBe('Failed\nDeployed\n')
@@ -107,13 +123,14 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
     ).exec(r.stdout)
     expect(m, r.stdout).not.toBeNull()
     const script = `for i in $(seq 600); do v=$(node "${BIN}" operations describe ${m![1]} --organization myorg --format='value(done)'); [ "$v" = True ] && echo "$v" && exit 0; sleep 0.1; done; exit 1`
-    const {stdout} = await promisify(execFile)('bash', ['-c', script], {env: {...process.env, MTLSCTL_HOME: home}})
+    const {stdout} = await promisify(execFile)('bash', ['-c', script], {env: {...process.env, ...b.env, MTLSCTL_HOME: b.home}})
     expect(stdout).toBe('True\n')
     const done = await cli(['operations', 'describe', m![1], '--organization', 'myorg', '--format', 'json'])
     expect(JSON.parse(done.stdout)).toMatchObject({done: true, metadata: {state: 'FINISHED'}, response: {operation: `organizations/myorg/operations/${m![1]}`}})
   })
 
-  it('a worker killed with SIGKILL mid-operation does not leave the operation IN_PROGRESS', async () => {
+  // Local only: the CLI's own worker process and its lease (the emulator's workers: test/emulator).
+  it.runIf(backend.kind === 'local')('a worker killed with SIGKILL mid-operation does not leave the operation IN_PROGRESS', async () => {
     const pause = path.join(path.dirname(home), 'never-created')
     const env = {MTLSCTL_WORKER_PAUSE_FILE: pause, MTLSCTL_OPERATION_LEASE_MS: '1500'}
     const r = await cli(['archives', 'deploy', ...flags, '--source', path.join(EXAMPLES, 'valid', 'src'), '--async', '--format', 'value(uuid)'], env)
@@ -157,13 +174,15 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
         expect(r.code).toBe(1)
         expect(snapshot(home)).toEqual(before)
       }
+      expect(uploads()).toEqual([])
       const unknownEnv = await cli(['archives', 'deploy', '--organization', 'myorg', '--environment', 'prod', '--source', path.join(EXAMPLES, 'valid/src')])
       expect(unknownEnv.code).toBe(1)
       expect(unknownEnv.stderr).toContain('NOT_FOUND: Environment "organizations/myorg/environments/prod" not found.')
-      await cli(['environments', 'create', 'legacy', '--organization', 'myorg', '--deployment-type', 'proxy'])
+      expect((await b.local(['environments', 'create', 'legacy', '--organization', 'myorg', '--deployment-type', 'proxy'])).code).toBe(0)
       const proxyEnv = await cli(['archives', 'deploy', '--organization', 'myorg', '--environment', 'legacy', '--source', path.join(EXAMPLES, 'valid/src')])
       expect(proxyEnv.code).toBe(1)
       expect(proxyEnv.stderr).toContain('FAILED_PRECONDITION: Environment "organizations/myorg/environments/legacy" has deployment type PROXY')
+      expect(uploads()).toEqual([])
       const noSource = await cli(['archives', 'deploy', ...flags])
       expect(noSource.code).toBe(2)
     } finally {
@@ -239,7 +258,9 @@ describe('archives deploy (built CLI): the seed\'s documented errors, word for w
   })
 })
 
-describe('archives deploy and validate (built CLI): hostile and careless archives (issue 11)', () => {
+backendSuite('archives deploy and validate (built CLI): hostile and careless archives (issue 11)', (backend) => {
+  beforeEach(() => setup(backend))
+
   const refused = async (args: string[], message: string) => {
     const before = snapshot(home)
     const r = await cli(['archives', 'deploy', ...flags, ...args])
@@ -247,6 +268,7 @@ describe('archives deploy and validate (built CLI): hostile and careless archive
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
     expect(snapshot(home)).toEqual(before)
+    expect(uploads()).toEqual([])
   }
 
   it('refuses zip bombs, huge documents, bad JSON and YAML alias bombs before storing anything', async () => {
@@ -307,7 +329,7 @@ describe('archives deploy and validate (built CLI): hostile and careless archive
       fs.cpSync(path.join(EXAMPLES, 'valid/src'), path.join(scratch, 'src'), {recursive: true})
       const apigee = path.join(scratch, 'src/main/apigee')
       fs.writeFileSync(path.join(apigee, 'apiproxies/helloworld/config.yaml'), 'operations: [null, 5, "x"]\n')
-      const r = await cli(['archives', 'deploy', ...flags, '--source', path.join(scratch, 'src')])
+      const r = await cli(['archives', 'deploy', ...flags, '--source', path.join(scratch, 'src'), ...serverVerdict()])
       expect(r.code).toBe(1)
       const details = /\nDetails: (.*)\n$/.exec(r.stderr)
       expect(r.stderr).toMatch(/^Waiting for operation \[[0-9a-f-]{36}\] to complete\.\.\.\n\.+failed\.\nERROR: \(mtlsctl\.archives\.deploy\) Failed to await operation:\n/)

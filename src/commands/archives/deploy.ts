@@ -9,7 +9,7 @@ import {renderProblems} from '../../cli/problems.js'
 import {UsageError} from '../../cli/usage-error.js'
 import type {ApigeeApi} from '../../core/apigee/api.js'
 import {validateArchiveFor, waitForOperation} from '../../core/apigee/views.js'
-import {parseLabels} from '../../core/archives/deployments.js'
+import {checkArchiveEnvironment, parseLabels} from '../../core/archives/deployments.js'
 import {checkArchiveSyntax} from '../../core/archives/parse.js'
 import {readBundleFile, readSource, unzipArchive, zipArchive, type ArchiveFiles} from '../../core/archives/source.js'
 import {MtlsError} from '../../core/errors.js'
@@ -84,6 +84,8 @@ progress line on stderr; with --async it prints the operation and returns at onc
       this.out.info('Preflight skipped (--skip-preflight): the server validates the archive.')
       return
     }
+    // What the server refuses before validating anything: an environment of another type.
+    checkArchiveEnvironment(org, env, await api.getEnvironment(org, env))
     const result = await validateArchiveFor(api, org, env, files)
     if (result.problems.length === 0) {
       this.out.info(`Preflight passed: ${result.proxies.length} proxy(ies) for environment [${env}] at ${api.where}.`)

@@ -109,6 +109,19 @@ export function parseLabels(text: string | undefined): Record<string, string> {
 }
 
 /**
+ * Archive deployments need an environment of deployment type ARCHIVE: the engine's refusal
+ * (also the remote preflight's, so both backends say it in the same words).
+ */
+export function checkArchiveEnvironment(org: string, env: string, environment: {deploymentType?: string}, hint?: string): void {
+  if (environment.deploymentType !== undefined && environment.deploymentType !== 'ARCHIVE') {
+    throw failedPrecondition(
+      `Environment "${envName(org, env)}" has deployment type ${environment.deploymentType}; archive deployments need an environment with deployment type ARCHIVE.`,
+      hint,
+    )
+  }
+}
+
+/**
  * Stores the archive and starts its deployment operation; validation runs in the operation
  * (`runArchiveDeployment`), in this process or a worker.
  */
@@ -119,13 +132,7 @@ export async function createArchiveDeployment(
   zip: Buffer,
   options: CreateDeploymentOptions = {},
 ): Promise<{deployment: ArchiveDeployment; operation: Operation}> {
-  const environment = await getEnvironment(store, org, env)
-  if (environment.deploymentType !== 'ARCHIVE') {
-    throw failedPrecondition(
-      `Environment "${envName(org, env)}" has deployment type ${environment.deploymentType}; archive deployments need an environment with deployment type ARCHIVE.`,
-      `Create one with: mtlsctl environments create ENV --organization ${org} --deployment-type archive`,
-    )
-  }
+  checkArchiveEnvironment(org, env, await getEnvironment(store, org, env), `Create one with: mtlsctl environments create ENV --organization ${org} --deployment-type archive`)
   const id = newArchiveId()
   const name = archiveDeploymentName(org, env, id)
   const now = String(Date.now())
