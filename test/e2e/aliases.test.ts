@@ -54,7 +54,8 @@ backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
 
     const described = await cli(['aliases', 'describe', 'mtls_alias', '--keystore', 'mtls_keystore', '--format', 'json'])
     const alias = JSON.parse(described.stdout)
-    expect(Object.keys(alias).sort()).toEqual(['alias', 'certsInfo', 'type'])
+    // Apigee's Alias, plus usedBy: the target servers of the latest deployment that present it (none yet).
+    expect(Object.keys(alias).sort()).toEqual(['alias', 'certsInfo', 'type', 'usedBy'])
     expect(alias).toEqual({
       alias: 'mtls_alias',
       type: 'KEY_CERT',
@@ -75,6 +76,7 @@ backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
           },
         ],
       },
+      usedBy: [],
     })
     const ca = JSON.parse((await cli(['aliases', 'describe', 'mtls_ca', '--keystore', 'mtls_truststore', '--format', 'json'])).stdout)
     expect(ca.type).toBe('CERT')

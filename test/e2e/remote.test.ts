@@ -21,15 +21,6 @@ const EXAMPLES = path.join(ROOT, 'examples/archives')
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const flags = ['--organization', 'myorg', '--environment', 'dev']
 
-/**
- * src/remote/client.ts and credentials.ts are stubs until their rewrite lands (the marker
- * `STUB:` in their header): what only the real ones can do is skipped until then, and said so.
- */
-const stub = (file: string) => fs.readFileSync(path.join(ROOT, 'src/remote', file), 'utf8').includes('STUB:')
-const CLIENT_STUB = stub('client.ts')
-const CREDENTIALS_STUB = stub('credentials.ts')
-if (CLIENT_STUB) console.log('SKIPPED the unreachable-API test of test/e2e/remote.test.ts: src/remote/client.ts is still the fetch-based stub (no exit code 4).')
-if (CREDENTIALS_STUB) console.log('SKIPPED the CLOUDSDK_AUTH_ACCESS_TOKEN_FILE test of test/e2e/remote.test.ts: src/remote/credentials.ts is still the stub (MTLSCTL_ACCESS_TOKEN only).')
 if (!hasGcloud) console.log('SKIPPED the real-gcloud tests of test/e2e/remote.test.ts: `gcloud` is not installed.')
 
 let dir: string
@@ -236,7 +227,7 @@ describe('remote mode against an emulator (token-protected, on its own state fol
     expect(local.stdout).toBe(r.stdout)
   })
 
-  it.skipIf(CLIENT_STUB)('the emulator stopped before the command: exit 4 naming the endpoint, nothing half-made', async () => {
+  it('the emulator stopped before the command: exit 4 naming the endpoint, nothing half-made', async () => {
     expect((await cli(['keystores', 'list', ...flags])).code).toBe(0)
     const url = b.emulator!.url
     expect(await b.emulator!.stop()).toBe(0)
@@ -299,7 +290,7 @@ describe.skipIf(!hasGcloud)('the real gcloud and mtlsctl in remote mode on one e
     }
   })
 
-  it.skipIf(CREDENTIALS_STUB)('a shell set up for gcloud (CLOUDSDK_API_ENDPOINT_OVERRIDES_APIGEE, CLOUDSDK_AUTH_ACCESS_TOKEN_FILE) works unchanged', async () => {
+  it('a shell set up for gcloud (CLOUDSDK_API_ENDPOINT_OVERRIDES_APIGEE, CLOUDSDK_AUTH_ACCESS_TOKEN_FILE) works unchanged', async () => {
     const gcloudShell = {
       MTLSCTL_API_ENDPOINT: undefined,
       MTLSCTL_ACCESS_TOKEN: undefined,
