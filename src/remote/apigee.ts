@@ -233,7 +233,7 @@ export class RemoteApigee implements ApigeeApi {
   async getArchiveZip(org: string, env: string, id: string): Promise<Buffer> {
     const {downloadUri} = await this.http.call<{downloadUri?: string}>({
       method: 'POST',
-      path: `${envPath(org, env)}/archiveDeployments/${e(id)}:generateDownloadUrl`,
+      path: `${archivePath(org, env, id)}:generateDownloadUrl`,
       json: {},
       idempotent: true,
     })
