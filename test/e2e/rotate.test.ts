@@ -7,6 +7,7 @@ import {startEmulator, type RunningEmulator} from '../helpers/api.js'
 import {rmTemp, runCli, tempDir, type CliResult} from '../helpers/cli.js'
 import {mtlsBackend, NGINX, startNginx, type Nginx} from '../helpers/nginx.js'
 import {entriesBelow, snapshot} from '../helpers/openssl.js'
+import {certWithValidity} from '../helpers/pki.js'
 import {call, startRuntime, type RunningRuntime} from '../helpers/runtime.js'
 
 /**
@@ -280,6 +281,23 @@ describe.skipIf(!NGINX).each(['local', 'remote'] as const)("the seed's certifica
     expect(entriesBelow(path.join(dir, 'bad')).sort()).toEqual(entries)
     expect((await cli(['aliases', 'describe', 'never_made', '--keystore', 'mtls_keystore', '--environment', 'fmt'])).code).toBe(1)
     expect(JSON.parse((await ok(['archives', 'list', '--environment', 'fmt', '--format', 'json'])).stdout)).toEqual([])
+  }, 60_000)
+
+  it('a rotation that stops after making something says what it made (kept) and that the source is unchanged, exit 1', async () => {
+    await certWithValidity(certs, 'expired', new Date(Date.now() - 400 * 86_400_000), new Date(Date.now() - 86_400_000))
+    const before = snapshot(src)
+    // The keystore and its first certificate are made; the expired second one is refused.
+    const r = await cli(['keystores', 'rotate', 'mtls_truststore', '--new-keystore', 'half_made', '--source', src, '--cert-file', 'RootCA.pem', '--cert-file', 'expired.pem'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('The rotation stopped at making the new resources: made and kept: keystore [half_made] (harmless: no deployment names them;')
+    expect(r.stderr).toContain(`; ${src} is unchanged.\n`)
+    expect(r.stderr).toContain('ERROR: (mtlsctl.keystores.rotate) INVALID_ARGUMENT: Certificate has expired: the certificate in expired.pem expired on')
+    expect(snapshot(src)).toEqual(before)
+    expect(JSON.parse((await ok(['keystores', 'describe', 'half_made', '--format', 'json'])).stdout).aliases).toEqual(['RootCA'])
+    // Rotating again with the same name is refused, naming the flag that chooses another.
+    const again = await cli(['keystores', 'rotate', 'mtls_truststore', '--new-keystore', 'half_made', '--source', src, '--cert-file', 'RootCA.pem'])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('ALREADY_EXISTS: Keystore "half_made" already exists.\nGive --new-keystore with a name not taken')
   }, 60_000)
 
   it('keeps the file byte for byte: 4-space indentation, unusual key order, several target servers; the diff is exactly one value', async () => {

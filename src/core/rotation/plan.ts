@@ -156,7 +156,7 @@ async function freeName(kind: 'alias' | 'keystore' | 'reference', name: string, 
     }
   }
   if ((await orUndefined(Promise.resolve().then(exists))) !== undefined) {
-    throw alreadyExists(`${what} "${name}" already exists.`, `Give ${flag} with a name not taken (an earlier rotation that stopped leaves its new ${kind}: delete it, or choose another name).`)
+    throw alreadyExists(`${what} already exists.`, `Give ${flag} with a name not taken (an earlier rotation that stopped leaves its new ${kind}: delete it, or choose another name).`)
   }
   return name
 }
@@ -291,13 +291,8 @@ export async function planAliasRotation(api: ApigeeApi, request: AliasRotationRe
   const {org, env, keystore: ks, alias} = request
   const now = request.now ?? new Date()
   await api.getAlias(org, env, ks, alias)
-  const newAlias = await freeName(
-    'alias',
-    request.newAlias ?? `${alias}-${dateSuffix(now)}`,
-    '--new-alias',
-    () => api.getAlias(org, env, ks, request.newAlias ?? `${alias}-${dateSuffix(now)}`),
-    `Alias "${ks}/${request.newAlias ?? `${alias}-${dateSuffix(now)}`}"`,
-  )
+  const wanted = request.newAlias ?? `${alias}-${dateSuffix(now)}`
+  const newAlias = await freeName('alias', wanted, '--new-alias', () => api.getAlias(org, env, ks, wanted), `Alias "${wanted}" of keystore "${ks}"`)
   const read = await readSourceFor(request.source, env)
   const refs = await references(api, org, env, read.servers, 'keyStore')
   const notes: string[] = []
