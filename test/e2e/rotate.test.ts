@@ -300,6 +300,21 @@ describe.skipIf(!NGINX).each(['local', 'remote'] as const)("the seed's certifica
     expect(again.stderr).toContain('ALREADY_EXISTS: Keystore "half_made" already exists.\nGive --new-keystore with a name not taken')
   }, 60_000)
 
+  it('usage errors exit 2 before anything is asked or read', async () => {
+    const none = await cli(['aliases', 'rotate', 'mtls_alias', '--keystore', 'mtls_keystore', '--source', src])
+    expect(none).toMatchObject({code: 2, stdout: ''})
+    expect(none.stderr).toContain('Missing the new certificate: give one of --ca, --cert-file or --p12-file.')
+    const two = await cli(['aliases', 'rotate', 'mtls_alias', '--keystore', 'mtls_keystore', '--source', src, '--ca', 'RootCA', '--cert-file', 'my_gateway2.pem'])
+    expect(two.code).toBe(2)
+    expect(two.stderr).toContain('Give exactly one alias source, not --ca and --cert-file.')
+    const noSource = await cli(['aliases', 'rotate', 'mtls_alias', '--keystore', 'mtls_keystore', '--ca', 'RootCA'])
+    expect(noSource.code).toBe(2)
+    expect(noSource.stderr).toContain('Missing required flag --source.')
+    const ks = await cli(['keystores', 'rotate', 'mtls_truststore', '--source', src, '--cert-file', 'RootCA2.pem'])
+    expect(ks.code).toBe(2)
+    expect(ks.stderr).toContain('Missing required flag --new-keystore.')
+  }, 60_000)
+
   it('keeps the file byte for byte: 4-space indentation, unusual key order, several target servers; the diff is exactly one value', async () => {
     const text = `[
     {

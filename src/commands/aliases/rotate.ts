@@ -42,6 +42,7 @@ of one source folder run one at a time (a lock file in it), so each deploys the 
     'new-alias': Flags.string({description: 'Name of the new alias (default: ALIAS-YYYYMMDD, the UTC date).', helpValue: 'NAME'}),
     ...aliasFileFlags,
     ...aliasCaFlags,
+    ca: Flags.string({description: "Renew the old certificate with this registered local CA: its subject, SANs, key type and size and extended key usage, a new key.", helpValue: 'CA'}),
     'key-type': Flags.string({description: "With --ca: the new key's type (default: the old certificate's).", options: [...KEY_TYPES]}),
     days: daysFlag({description: "With --ca: validity in days (default: the old certificate's)."}),
     'delete-old': Flags.boolean({description: 'Delete the old alias once the latest deployment no longer names it.'}),
@@ -49,11 +50,12 @@ of one source folder run one at a time (a lock file in it), so each deploys the 
 
   protected async execute() {
     const f = this.flags
+    // Usage errors first: nothing is asked for a command line that cannot run.
+    requireOneSource({'--ca': f.ca, '--cert-file': f['cert-file'], '--p12-file': f['p12-file']}, 'Missing the new certificate: give one of --ca, --cert-file or --p12-file.')
+    if (!f.ca && (f['key-type'] !== undefined || f.days !== undefined)) throw new UsageError('--key-type and --days go with --ca (a certificate given as a file keeps its own).')
     const {org, env} = await this.location()
     const {alias, keystore} = await aliasInKeystore(this.prompter, this.args.alias, f.keystore, {api: () => this.apigee(), org, env, existingAlias: true})
     const source = await this.prompter.require(f.source, {flag: 'source', message: 'Archive source folder:', hint: 'Point --source at the folder that holds src/main/apigee/.'})
-    requireOneSource({'--ca': f.ca, '--cert-file': f['cert-file'], '--p12-file': f['p12-file']}, 'Missing the new certificate: give one of --ca, --cert-file or --p12-file.')
-    if (!f.ca && (f['key-type'] !== undefined || f.days !== undefined)) throw new UsageError('--key-type and --days go with --ca (a certificate given as a file keeps its own).')
     const from: AliasRotationRequest['from'] = f.ca
       ? {kind: 'renew', ca: caSelection(f.ca, f['ca-password-file'], this.prompter), keyType: f['key-type'], days: f.days}
       : {kind: 'source', source: (await fileAliasSource(f, this.prompter))!}

@@ -54,6 +54,14 @@ Whatever fails, the source folder is unchanged and what was made is reported (ke
 
   protected async execute() {
     const f = this.flags
+    // Usage errors first: nothing is asked for a command line that cannot run.
+    if ((f['cert-file'] ?? []).length === 0 && (f.ca ?? []).length === 0 && !f['copy-old']) {
+      throw new UsageError('Missing the new certificate(s): give --cert-file FILE or --ca CA (repeatable), or --copy-old.')
+    }
+    if (f.alias !== undefined && (f['cert-file'] ?? []).length + (f.ca ?? []).length !== 1) {
+      throw new UsageError('--alias names the alias of one certificate: give exactly one --cert-file or --ca with it.')
+    }
+    const newReferences = this.newReferences()
     const {org, env} = await this.location()
     const truststore = await this.prompter.choose(this.args.truststore, {arg: 'TRUSTSTORE', message: 'Truststore:'}, async () => (await this.apigee()).listKeystoreNames(org, env))
     const newKeystore = await this.prompter.require(f['new-keystore'], {flag: 'new-keystore', message: 'New keystore name:'})
@@ -66,7 +74,7 @@ Whatever fails, the source folder is unchanged and what was made is reported (ke
       newKeystore,
       aliases: await this.certificates(),
       copyOld: f['copy-old'],
-      newReferences: this.newReferences(),
+      newReferences,
       deleteOld: f['delete-old'],
       labels: parseLabels(f.labels),
     }
@@ -92,10 +100,6 @@ Whatever fails, the source folder is unchanged and what was made is reported (ke
     const f = this.flags
     const files = f['cert-file'] ?? []
     const cas = f.ca ?? []
-    if (files.length === 0 && cas.length === 0 && !f['copy-old']) {
-      throw new UsageError('Missing the new certificate(s): give --cert-file FILE or --ca CA (repeatable), or --copy-old.')
-    }
-    if (f.alias !== undefined && files.length + cas.length !== 1) throw new UsageError('--alias names the alias of one certificate: give exactly one --cert-file or --ca with it.')
     const found: KeystoreRotationRequest['aliases'] = []
     for (const file of files) {
       const source: AliasSource = {format: 'keycertfile', cert: readInputFile(file, 'certificate', 'cert-file'), certFile: file}
