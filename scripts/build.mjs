@@ -23,6 +23,8 @@ const external = [
   '@inquirer/prompts',
   'busboy',
   'fflate',
+  'jsonc-parser',
+  'diff',
   'ajv',
   'undici',
   'google-auth-library',

@@ -7,6 +7,7 @@ import AliasesCsr from './commands/aliases/csr.js'
 import AliasesDelete from './commands/aliases/delete.js'
 import AliasesDescribe from './commands/aliases/describe.js'
 import AliasesList from './commands/aliases/list.js'
+import AliasesRotate from './commands/aliases/rotate.js'
 import AliasesUpdate from './commands/aliases/update.js'
 import ArchivesDelete from './commands/archives/delete.js'
 import ArchivesDeploy from './commands/archives/deploy.js'
@@ -43,6 +44,7 @@ import KeystoresCreate from './commands/keystores/create.js'
 import KeystoresDelete from './commands/keystores/delete.js'
 import KeystoresDescribe from './commands/keystores/describe.js'
 import KeystoresList from './commands/keystores/list.js'
+import KeystoresRotate from './commands/keystores/rotate.js'
 import MeshInstall from './commands/mesh/install.js'
 import OperationsDescribe from './commands/operations/describe.js'
 import OperationsList from './commands/operations/list.js'
@@ -62,6 +64,7 @@ export const COMMANDS = {
   'aliases:delete': AliasesDelete,
   'aliases:describe': AliasesDescribe,
   'aliases:list': AliasesList,
+  'aliases:rotate': AliasesRotate,
   'aliases:update': AliasesUpdate,
   'archives:delete': ArchivesDelete,
   'archives:deploy': ArchivesDeploy,
@@ -98,6 +101,7 @@ export const COMMANDS = {
   'keystores:delete': KeystoresDelete,
   'keystores:describe': KeystoresDescribe,
   'keystores:list': KeystoresList,
+  'keystores:rotate': KeystoresRotate,
   'mesh:install': MeshInstall,
   'operations:describe': OperationsDescribe,
   'operations:list': OperationsList,

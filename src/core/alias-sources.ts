@@ -1,5 +1,6 @@
 import type * as crypto from 'node:crypto'
 
+import {decode, loadAsn1} from './ca/asn1.js'
 import {loadCa, type CaSelection} from './ca/issuance.js'
 import {
   createSelfSignedCertificate,
@@ -12,7 +13,7 @@ import {
   MAX_CHAIN_CERTIFICATES,
 } from './ca/certificates.js'
 import {isEncryptedPrivateKey, newKey, parsePrivateKey, checkKeyType} from './ca/keys.js'
-import {parseSans, parseSubject} from './ca/subject.js'
+import {decodeName, parseSans, parseSubject, type DistinguishedName} from './ca/subject.js'
 import {invalidArgument} from './errors.js'
 import type {Store} from './store/index.js'
 
@@ -33,7 +34,20 @@ export type AliasSource =
     }
   | {format: 'pkcs12'; data: Buffer; file: string; password: string}
   | {format: 'selfsignedcert'; subject: string; sans?: string[]; days?: number; keySize?: number}
-  | {format: 'ca'; ca: CaSelection; subject: string; sans?: string[]; usage?: string; days?: number; keyType?: string}
+  | {
+      format: 'ca'
+      ca: CaSelection
+      subject: string
+      /**
+       * The subject's exact DER, kept instead of encoding `subject` (a rotation keeps the old
+       * certificate's subject byte for byte, attributes mtlsctl cannot type included).
+       */
+      subjectDer?: Buffer
+      sans?: string[]
+      usage?: string
+      days?: number
+      keyType?: string
+    }
 
 export interface AliasMaterial {
   chain: Certificate[]
@@ -51,6 +65,16 @@ export const ALIAS_CHAIN: ChainOptions = {maxCertificates: MAX_CHAIN_CERTIFICATE
 async function keyPassword(pem: Buffer, file: string, password: string | undefined, ask?: (file: string) => Promise<string>) {
   if ((password === undefined || password === '') && ask && isEncryptedPrivateKey(pem)) return ask(file)
   return password
+}
+
+/** A Name's DER as attributes (refused when it is not a Name). */
+async function decodeSubject(der: Buffer): Promise<DistinguishedName> {
+  const asn1 = await loadAsn1()
+  try {
+    return decodeName(asn1, decode(asn1, der))
+  } catch {
+    throw invalidArgument('The subject to keep is not a valid X.509 Name.')
+  }
 }
 
 export async function readAliasSource(store: Store, source: AliasSource): Promise<AliasMaterial> {
@@ -88,13 +112,14 @@ export async function readAliasSource(store: Store, source: AliasSource): Promis
       return {chain: await parseCertificateChain(pem), key, certWhere: 'the self-signed certificate'}
     }
     case 'ca': {
-      const subject = parseSubject(source.subject)
+      const subject = source.subjectDer ? await decodeSubject(source.subjectDer) : parseSubject(source.subject)
       const sans = parseSans(source.sans)
       const usage = checkUsage(source.usage ?? 'client')
       const days = checkDays(source.days)
       const key = await newKey(checkKeyType(source.keyType ?? 'rsa-2048'))
       const issuer = await loadCa(store, source.ca)
-      const pem = await issueCertificate({subject, publicKey: key, sans, profile: {kind: 'leaf', usage}, days}, issuer)
+      const template = {subject, ...(source.subjectDer ? {subjectDer: source.subjectDer} : {}), publicKey: key, sans, profile: {kind: 'leaf' as const, usage}, days}
+      const pem = await issueCertificate(template, issuer)
       return {chain: await parseCertificateChain(pem + issuer.certificate.pem), key, certWhere: 'the issued certificate'}
     }
   }

@@ -4,10 +4,8 @@ import * as Flags from '@oclif/core/flags'
 import {apiFlags} from '../../cli/backend.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {aliasInKeystore, environmentFlag, keystoreFlag, organizationFlag} from '../../cli/flags.js'
-import {UsageError} from '../../cli/usage-error.js'
+import {aliasCaFlags, aliasFileFlags, caSelection, fileAliasSource, requireOneSource} from '../../cli/alias-source-flags.js'
 import type {AliasSource} from '../../core/alias-sources.js'
-import {readInputFile} from '../../core/ca/keys.js'
-import {optionalPassword, passwordAsker, requirePassword} from '../../cli/secrets.js'
 import {choiceIntegerFlag, daysFlag, sanFlag, subjectFlag} from '../../cli/value-flags.js'
 
 export default class AliasesAdd extends BaseCommand<typeof AliasesAdd> {
@@ -31,14 +29,9 @@ The certificate must parse, the key must open and match it, and it must be valid
     organization: organizationFlag,
     environment: environmentFlag,
     keystore: keystoreFlag,
-    'cert-file': Flags.string({description: 'PEM certificate (leaf first, then its chain); may also hold the key.', helpValue: 'FILE'}),
-    'key-file': Flags.string({description: 'PEM private key of the certificate.', helpValue: 'FILE', dependsOn: ['cert-file']}),
-    'key-password-file': Flags.string({description: 'File whose first line is the key password.', helpValue: 'FILE'}),
-    'p12-file': Flags.string({description: 'PKCS#12 file with key and certificate(s).', helpValue: 'FILE'}),
-    'p12-password-file': Flags.string({description: 'File whose first line is the PKCS#12 password.', helpValue: 'FILE'}),
+    ...aliasFileFlags,
     'self-signed': Flags.boolean({description: 'Generate a self-signed certificate and key.'}),
-    ca: Flags.string({description: 'Issue the certificate from this registered local CA.', helpValue: 'CA'}),
-    'ca-password-file': Flags.string({description: 'File whose first line is the CA key password.', helpValue: 'FILE'}),
+    ...aliasCaFlags,
     subject: subjectFlag({description: "Subject for --self-signed or --ca, e.g. '/CN=gateway'."}),
     san: sanFlag({description: 'Subject alternative names: DNS:a,IP:1.2.3.4 (repeatable).'}),
     usage: Flags.string({description: 'Extended key usage for --ca.', options: ['client', 'server', 'both'], default: 'client'}),
@@ -59,46 +52,14 @@ The certificate must parse, the key must open and match it, and it must be valid
 
   private async source(): Promise<AliasSource> {
     const f = this.flags
-    const given = [f['cert-file'] && '--cert-file', f['p12-file'] && '--p12-file', f['self-signed'] && '--self-signed', f.ca && '--ca'].filter(Boolean)
-    if (given.length !== 1) {
-      throw new UsageError(
-        given.length === 0
-          ? 'Missing the alias source: give one of --cert-file, --p12-file, --self-signed or --ca.'
-          : `Give exactly one alias source, not ${given.join(' and ')}.`,
-      )
-    }
-    if (f['cert-file']) {
-      // Every file is read within its limit before anything is asked or parsed.
-      const cert = readInputFile(f['cert-file'], 'certificate', 'cert-file')
-      const key = f['key-file'] ? readInputFile(f['key-file'], 'key', 'key-file') : undefined
-      return {
-        format: 'keycertfile',
-        cert,
-        certFile: f['cert-file'],
-        ...(key ? {key, keyFile: f['key-file']} : {}),
-        password: optionalPassword(f['key-password-file'], 'key-password-file'),
-        // An encrypted key without --key-password-file: asked on a terminal, else exit 2 naming the flag.
-        askPassword: passwordAsker(this.prompter, 'key-password-file'),
-      }
-    }
-    if (f['p12-file']) {
-      const data = readInputFile(f['p12-file'], 'PKCS#12', 'p12-file', 'pkcs12')
-      const password = await requirePassword(this.prompter, f['p12-password-file'], 'p12-password-file', 'PKCS#12 password:')
-      return {format: 'pkcs12', data, file: f['p12-file'], password}
-    }
+    requireOneSource(
+      {'--cert-file': f['cert-file'], '--p12-file': f['p12-file'], '--self-signed': f['self-signed'], '--ca': f.ca},
+      'Missing the alias source: give one of --cert-file, --p12-file, --self-signed or --ca.',
+    )
+    const fromFiles = await fileAliasSource(f, this.prompter)
+    if (fromFiles) return fromFiles
     const subject = await this.prompter.require(f.subject, {flag: 'subject', message: "Subject (e.g. /CN=host):"})
     if (f['self-signed']) return {format: 'selfsignedcert', subject, sans: f.san, days: f.days, keySize: f['key-size']}
-    return {
-      format: 'ca',
-      ca: {
-        name: f.ca,
-        password: optionalPassword(f['ca-password-file'], 'ca-password-file'),
-        askPassword: passwordAsker(this.prompter, 'ca-password-file'),
-      },
-      subject,
-      sans: f.san,
-      usage: f.usage,
-      days: f.days,
-    }
+    return {format: 'ca', ca: caSelection(f.ca, f['ca-password-file'], this.prompter), subject, sans: f.san, usage: f.usage, days: f.days}
   }
 }

@@ -164,7 +164,16 @@ export function apiLookup(api: ApigeeApi, org: string, env: string): TlsLookup {
  * `archives validate` and the deploy preflight: the archive checked against the environment's
  * live keystores, aliases and references, through whichever backend the command uses.
  */
-export async function validateArchiveFor(api: ApigeeApi, org: string, env: string, files: ArchiveFiles): Promise<ValidationResult> {
+export async function validateArchiveFor(
+  api: ApigeeApi,
+  org: string,
+  env: string,
+  files: ArchiveFiles,
+  options: {
+    /** Wraps the environment's lookup: a rotation's plan validates as if its new resources existed. */
+    overlay?: (lookup: TlsLookup) => TlsLookup
+  } = {},
+): Promise<ValidationResult> {
   await api.getEnvironment(org, env)
   const revisions = new Map<string, Promise<number>>()
   const nextRevision = (name: string) => {
@@ -175,6 +184,7 @@ export async function validateArchiveFor(api: ApigeeApi, org: string, env: strin
     }
     return found
   }
-  const lookup = api.tlsLookup?.(org, env) ?? apiLookup(api, org, env)
+  const base = api.tlsLookup?.(org, env) ?? apiLookup(api, org, env)
+  const lookup = options.overlay ? options.overlay(base) : base
   return validateArchive(files, {lookup, org, env, nextRevision})
 }
