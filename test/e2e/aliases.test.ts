@@ -90,7 +90,7 @@ backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
     const listed = await cli(['aliases', 'list', '--keystore', 'mtls_keystore', '--format', 'value(alias,type)'])
     expect(listed.stdout).toBe('mtls_alias\tKEY_CERT\n')
     const ks = await cli(['keystores', 'describe', 'mtls_keystore'])
-    expect(ks.stdout).toMatch(/EXPIRATION STATUS\nmtls_alias\s+KEY_CERT\s+CN=gateway\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+Yes\n$/)
+    expect(ks.stdout).toMatch(/EXPIRATION STATUS\nmtls_alias\s+KEY_CERT\s+CN=gateway\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+Yes\n\nUsed by: no target server of the latest deployment\.\n$/)
     const key = path.join(home, 'organizations/myorg/environments/dev/keystores/mtls_keystore/aliases/mtls_alias/key.pem')
     expect(fs.statSync(key).mode & 0o777).toBe(0o600)
   })
@@ -251,7 +251,11 @@ backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
     const soon = await cli(['aliases', 'list', '--expiring-within', '30d', '--format', 'value(keystore,alias,isValid)'])
     expect(soon.stdout).toBe('mtls_truststore\tsoon\tYes\n')
     const table = await cli(['aliases', 'list', '--expiring-within', '400d'])
-    expect(table.stdout.split('\n')[0]).toMatch(/^KEYSTORE\s+ALIAS\s+SUBJECT\s+EXPIRES\s+DAYS LEFT\s+VALID$/)
+    expect(table.stdout.split('\n')[0]).toMatch(/^ENVIRONMENT\s+KEYSTORE\s+ALIAS\s+SUBJECT\s+EXPIRES\s+DAYS LEFT\s+VALID\s+BREAKS$/)
+    // Nothing deployed: nothing breaks; --exit-code says whether anything expires (15) or not (0).
+    expect(table.stdout).toMatch(/\ndev\s+mtls_truststore\s+soon\s+CN=\S+\s+\S+\s+\d+\s+Yes\s*\n/)
+    expect((await cli(['aliases', 'list', '--expiring-within', '30d', '--exit-code', '--format', 'value(alias)'])).code).toBe(15)
+    expect(await cli(['aliases', 'list', '--expiring-within', '1h', '--exit-code'])).toMatchObject({code: 0, stdout: ''})
   })
 
   it('never prints key material, whatever the command or format', async () => {
@@ -333,7 +337,7 @@ backendSuite('aliases (built CLI): the seed\'s Step 2', (b) => {
     expect(r.stderr).toBe("Using Apigee organization 'myorg'\nCreated alias [from_ca] (KEY_CERT) in keystore [mtls_keystore].\n")
     const created = JSON.parse(r.stdout)
     expect(created).toMatchObject({alias: 'from_ca', type: 'KEY_CERT', certsInfo: {certInfo: [{subject: 'CN=client.example', issuer: 'CN=test-ca', subjectAlternativeNames: ['client.example']}, {subject: 'CN=test-ca', basicConstraints: 'CA:TRUE'}]}})
-    expect(JSON.parse((await cli(['aliases', 'describe', 'from_ca', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout)).toEqual(created)
+    expect(JSON.parse((await cli(['aliases', 'describe', 'from_ca', '--keystore', 'mtls_keystore', '--format', 'json'])).stdout)).toEqual({...created, usedBy: []})
     const stored = path.join(home, 'organizations/myorg/environments/dev/keystores/mtls_keystore/aliases/from_ca/key.pem')
     expect(fs.statSync(stored).mode & 0o777).toBe(0o600)
     // The CA's key never reaches the backend's state folder when that is not this machine's.
