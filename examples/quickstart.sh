@@ -37,6 +37,16 @@ step "Steps 3-4: deploy the seed's archive (examples/archives/valid)"
 mtlsctl archives deploy --source "$here/archives/valid/src"
 mtlsctl archives list
 
+step "Update a certificate for your proxy: the key alias renewed, targetservers.json rewritten, deployed, the old alias deleted"
+cp -R "$here/archives/valid/src" src
+mtlsctl aliases rotate mtls_alias --keystore mtls_keystore --source src --ca RootCA --delete-old --format 'value(newAlias,archiveDeployment,oldDeleted)'
+
+step "... and the truststore: a new one holding the new CA and the old one's certificates"
+mtlsctl ca create RootCA2 --subject '/CN=my-ca-2'
+mtlsctl keystores rotate mtls_truststore --new-keystore new_mtls_truststore --source src --ca RootCA2 --copy-old --format 'value(archiveDeployment)'
+grep -n '"keyAlias"\|"trustStore"' src/main/apigee/environments/dev/targetservers.json
+mtlsctl aliases list --expiring-within 400d
+
 step "Troubleshooting: an archive that names a keystore that does not exist"
 set +e
 mtlsctl archives deploy --source "$here/archives/missing-keystore/src"
