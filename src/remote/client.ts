@@ -15,6 +15,8 @@
  *
  * Nothing it throws holds the access token, a request body, or the query of a signed URL.
  */
+import {setFlagsFromString} from 'node:v8'
+
 import type {Dispatcher} from 'undici'
 
 import {MtlsError, RpcCode, type RpcStatus} from '../core/errors.js'
@@ -105,7 +107,26 @@ const BROKEN_WORDS: Record<string, string> = {
 
 type Undici = typeof import('undici')
 let undiciModule: Promise<Undici> | undefined
-const loadUndici = (): Promise<Undici> => (undiciModule ??= import('undici'))
+const loadUndici = (): Promise<Undici> => (undiciModule ??= (keepHttpParserBaseline(), import('undici')))
+
+/**
+ * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff,
+ * its baseline compiler, then, once the parser's main function has run a little (one answer
+ * is enough), recompiles that function with TurboFan on a background thread: about 100 ms of
+ * CPU (`node --trace-wasm-compilation-times`), and Node does not exit before that job is done
+ * (it drains V8's background tasks when the event loop empties): every remote command paid it
+ * at its end. A CLI process reads a few small answers: it keeps Liftoff's code, and exits when
+ * its work is done. Set before undici compiles the parser (on its first connection). It
+ * concerns WebAssembly only: undici's parser, and Node's own fetch's (google-auth-library's
+ * requests), the only WebAssembly a remote command runs.
+ */
+function keepHttpParserBaseline(): void {
+  try {
+    setFlagsFromString('--liftoff-only')
+  } catch {
+    // An embedder that refuses V8 flags: TurboFan runs, later, as before.
+  }
+}
 
 /** The default status of an HTTP status code, when the answer does not name a known one. */
 export function statusOfHttp(code: number): RpcStatus {
