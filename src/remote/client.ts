@@ -15,6 +15,7 @@
  *
  * Nothing it throws holds the access token, a request body, or the query of a signed URL.
  */
+import {createRequire} from 'node:module'
 import {setFlagsFromString} from 'node:v8'
 
 import type {Dispatcher} from 'undici'
@@ -105,9 +106,41 @@ const BROKEN_WORDS: Record<string, string> = {
   ECONNABORTED: 'the connection was aborted',
 }
 
-type Undici = typeof import('undici')
+type UndiciModule = typeof import('undici')
+/** What the client uses of undici: its proxy-aware agent, and FormData for multipart bodies. */
+interface Undici {
+  EnvHttpProxyAgent: UndiciModule['EnvHttpProxyAgent']
+  readonly FormData: UndiciModule['FormData']
+}
 let undiciModule: Promise<Undici> | undefined
-const loadUndici = (): Promise<Undici> => (undiciModule ??= (keepHttpParserBaseline(), import('undici')))
+const loadUndici = (): Promise<Undici> =>
+  (undiciModule ??= new Promise<Undici>((resolve) => {
+    keepHttpParserBaseline()
+    resolve(undiciParts())
+  }))
+
+/**
+ * undici's EnvHttpProxyAgent and FormData, required from their own modules rather than
+ * through undici's index, which loads and runs all of undici (fetch, WebSocket, EventSource,
+ * caches, cookies, mocks ...): about 70 ms of every remote command, for parts it never uses.
+ * The one thing the index does for these parts is done here too: it puts the request API
+ * (`dispatcher.request`, `stream` ...) on Dispatcher's prototype. They are the index's own
+ * files, so a process that also imports the index (none does) would share them. FormData, with
+ * its fetch and WebIDL modules, is loaded when a multipart body is first made.
+ */
+function undiciParts(): Undici {
+  const load = createRequire(import.meta.url)
+  const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as {prototype: object}
+  Object.assign(Dispatcher.prototype, load('undici/lib/api/index.js'))
+  let formData: UndiciModule['FormData'] | undefined
+  return {
+    EnvHttpProxyAgent: load('undici/lib/dispatcher/env-http-proxy-agent.js') as UndiciModule['EnvHttpProxyAgent'],
+    get FormData() {
+      formData ??= (load('undici/lib/web/fetch/formdata.js') as {FormData: UndiciModule['FormData']}).FormData
+      return formData
+    },
+  }
+}
 
 /**
  * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff,
