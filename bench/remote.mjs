@@ -126,6 +126,9 @@ const stop = () => {
 process.on('exit', stop)
 
 remoteEnv = {...base, MTLSCTL_HOME: clientState, MTLSCTL_API_ENDPOINT: url, MTLSCTL_ACCESS_TOKEN: 'bench-token', PATH: `${trap}${path.delimiter}${base.PATH}`}
+// gcloud's first run in a config folder asks DNS for metadata.google.internal (is this a GCE
+// VM?) and caches the answer in the folder's `gce` file: written beforehand, nothing is asked.
+fs.writeFileSync(path.join(gcloudConfig, 'gce'), 'False')
 gcloudEnv = {
   ...base,
   CLOUDSDK_CONFIG: gcloudConfig,
@@ -133,6 +136,7 @@ gcloudEnv = {
   CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: tokenFile,
   CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: 'true',
   CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: 'true',
+  CLOUDSDK_CORE_CHECK_GCE_METADATA: 'false',
 }
 
 let n = 0
@@ -144,29 +148,32 @@ const keep = (name, r) => {
   return r
 }
 
-/** Pairs: a case, its baseline, and how the ratio is read. */
+/**
+ * Pairs: a case, its baseline, and how the ratio is read. Each runs its command through `x`
+ * (exec, or exec under strace for the loopback check).
+ */
 const pairs = [
   {
     name: 'mtlsctl operations describe (remote)',
-    run: () => keep('mine', mtlsctl(remoteEnv, 'operations', 'describe', uuid, '--organization', 'bench')),
+    run: (x = exec) => keep('mine', x(process.execPath, [BIN, 'operations', 'describe', uuid, '--organization', 'bench'], remoteEnv)),
     baselineName: 'gcloud alpha apigee operations describe',
-    baseline: () => keep('gcloud', exec('gcloud', ['alpha', 'apigee', 'operations', 'describe', uuid, '--organization=bench'], gcloudEnv)),
+    baseline: (x = exec) => keep('gcloud', x('gcloud', ['alpha', 'apigee', 'operations', 'describe', uuid, '--organization=bench'], gcloudEnv)),
     needsGcloud: true,
     faster: 4,
   },
   {
     name: 'mtlsctl archives deploy, blocking (remote)',
-    run: () => mtlsctl(remoteEnv, 'archives', 'deploy', '--source', VALID, ...where('dev')),
+    run: (x = exec) => x(process.execPath, [BIN, 'archives', 'deploy', '--source', VALID, ...where('dev')], remoteEnv),
     baselineName: 'gcloud alpha apigee archives deploy',
-    baseline: () => exec('gcloud', ['alpha', 'apigee', 'archives', 'deploy', '--organization=bench', '--environment=dev', '--source=.'], gcloudEnv, {cwd: VALID}),
+    baseline: (x = exec) => x('gcloud', ['alpha', 'apigee', 'archives', 'deploy', '--organization=bench', '--environment=dev', '--source=.'], gcloudEnv, {cwd: VALID}),
     needsGcloud: true,
     faster: 3,
   },
   {
     name: 'mtlsctl aliases add --cert-file --key-file (remote)',
-    run: () => mtlsctl(remoteEnv, 'aliases', 'add', `r${n++}`, '--keystore', 'aliases', ...cert, ...where('dev')),
+    run: (x = exec) => x(process.execPath, [BIN, 'aliases', 'add', `r${n++}`, '--keystore', 'aliases', ...cert, ...where('dev')], remoteEnv),
     baselineName: 'mtlsctl aliases add --cert-file --key-file (local)',
-    baseline: () => mtlsctl(localEnv, 'aliases', 'add', `l${n++}`, '--keystore', 'aliases', ...cert, ...where('dev')),
+    baseline: (x = exec) => x(process.execPath, [BIN, 'aliases', 'add', `l${n++}`, '--keystore', 'aliases', ...cert, ...where('dev')], localEnv),
     atMost: 1.5,
   },
 ]
@@ -182,7 +189,25 @@ const median = (values) => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
 }
 
+/**
+ * With strace: each of a case's commands run once more, traced, and every TCP or UDP
+ * destination it connects or sends to (DNS included) listed; anything but loopback is named.
+ */
+function offLoopback(label, fn) {
+  const trace = path.join(home, `trace-${n++}`)
+  const traced = (cmd, argv, env, options) => exec('strace', ['-f', '-qq', '-e', 'trace=connect,sendto,sendmsg,sendmmsg', '-o', trace, cmd, ...argv], env, options)
+  fn(traced)
+  const text = fs.readFileSync(trace, 'utf8')
+  const far = []
+  for (const m of text.matchAll(/sa_family=AF_INET6?, [^}]*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)")/g)) {
+    const address = m[1] ?? m[2]
+    if (!/^127\./.test(address) && address !== '::1') far.push(address)
+  }
+  return far.length ? `${label}: ${[...new Set(far)].join(', ')}` : undefined
+}
+
 let failed = 0
+let leaks
 const rows = [['case', 'median ms', 'ratio', 'target', 'met?']]
 try {
   const active = pairs.filter((p) => !p.needsGcloud || gcloudOk)
@@ -194,6 +219,10 @@ try {
     p.baseline()
     p.run()
   }
+  // Nothing beyond loopback, gcloud included (strace, when installed).
+  leaks = has('strace') && spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0
+    ? active.flatMap((p) => [offLoopback(p.name, p.run), offLoopback(p.baselineName, p.baseline)]).filter(Boolean)
+    : undefined
   for (let i = 0; i < RUNS; i++) {
     samples.get('node -e 0').push(time(node0))
     for (const p of active) {
@@ -234,6 +263,12 @@ if (stdouts.mine && stdouts.gcloud) {
   const same = stdouts.mine.size === 1 && stdouts.gcloud.size === 1 && [...stdouts.mine][0] === [...stdouts.gcloud][0]
   console.log(`operations describe: same stdout as gcloud: ${same}`)
   if (!same) failed++
+}
+if (leaks) {
+  console.log(`traffic beyond loopback (strace, one traced run of each command): ${leaks.length ? `YES: ${leaks.join('; ')}` : 'none'}`)
+  if (leaks.length) failed++
+} else {
+  console.log('traffic beyond loopback: not checked (strace is not installed, or cannot trace here)')
 }
 const spawned = fs.existsSync(trapped)
 console.log(`remote mtlsctl ran gcloud: ${spawned ? `YES (${fs.readFileSync(trapped, 'utf8').trim().split('\n').length} times)` : 'no'}`)
