@@ -11,8 +11,11 @@
 // each), so that machine noise hits both alike; the table gives medians and their ratio.
 //
 // Nothing leaves loopback: the emulator listens on 127.0.0.1, proxy variables are dropped,
-// METADATA_SERVER_DETECTION=none, and mtlsctl has its token in MTLSCTL_ACCESS_TOKEN. Its PATH
-// starts with a `gcloud` that only records being run: the bench fails if remote mode spawned it.
+// METADATA_SERVER_DETECTION=none, mtlsctl has its token in MTLSCTL_ACCESS_TOKEN, gcloud's GCE
+// check is answered from its config folder; with strace installed, one traced run of each
+// command shows it. Remote mtlsctl's PATH starts with a `gcloud` that only records being run:
+// the bench fails if remote mode spawned it. Below the table, one run of each remote command
+// with its requests timed (undici's diagnostics channels, in a preload): where the time goes.
 // Needs `npm run build`, openssl, and gcloud with its alpha component (the gcloud cases are
 // skipped, with the reason printed, without it).
 //
@@ -206,8 +209,37 @@ function offLoopback(label, fn) {
   return far.length ? `${label}: ${[...new Set(far)].join(', ')}` : undefined
 }
 
+/**
+ * One run of a remote command with a preload that notes, from undici's diagnostics channels,
+ * when each request is made and answered (ms since the process started), and when it exits.
+ */
+const stepsPreload = path.join(home, 'steps.cjs')
+fs.writeFileSync(
+  stepsPreload,
+  `const dc = require('node:diagnostics_channel')
+const marks = []
+const at = () => Math.round(performance.now())
+dc.subscribe('undici:request:create', ({request}) => marks.push({at: at(), what: request.method + ' ' + request.path.split('?')[0].split('/').pop()}))
+dc.subscribe('undici:request:headers', () => marks.push({at: at()}))
+process.on('exit', () => process.stderr.write('\\nBENCH_STEPS ' + JSON.stringify({marks, exit: at()}) + '\\n'))
+`,
+)
+function steps(p) {
+  const withPreload = (cmd, argv, env, options) => exec(cmd, ['--require', stepsPreload, ...argv], env, options)
+  const {marks, exit} = JSON.parse(/BENCH_STEPS (.*)/.exec(p.run(withPreload).stderr)[1])
+  const requests = []
+  for (const m of marks) {
+    if (m.what) requests.push(`${m.what} ${m.at}`)
+    else if (requests.length) requests[requests.length - 1] += `→${m.at}`
+  }
+  // Polls of the same operation on one line.
+  const joined = requests.join(', ').replace(/(GET [\w-]+) (\d+→\d+)((?:, \1 \d+→\d+)+)/g, (_, get, first, more) => `${get} ${first}${more.replaceAll(`, ${get} `, ', ')}`)
+  return `  ${p.name.replace(/^mtlsctl | \(remote\)$/g, '')}: ${joined}; exit ${exit}`
+}
+
 let failed = 0
 let leaks
+let timeline
 const rows = [['case', 'median ms', 'ratio', 'target', 'met?']]
 try {
   const active = pairs.filter((p) => !p.needsGcloud || gcloudOk)
@@ -223,6 +255,7 @@ try {
   leaks = has('strace') && spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0
     ? active.flatMap((p) => [offLoopback(p.name, p.run), offLoopback(p.baselineName, p.baseline)]).filter(Boolean)
     : undefined
+  timeline = active.map(steps)
   for (let i = 0; i < RUNS; i++) {
     samples.get('node -e 0').push(time(node0))
     for (const p of active) {
@@ -269,6 +302,15 @@ if (leaks) {
   if (leaks.length) failed++
 } else {
   console.log('traffic beyond loopback: not checked (strace is not installed, or cannot trace here)')
+}
+if (timeline) {
+  console.log('one run of each, ms since the process started (request made→answered):')
+  for (const line of timeline) console.log(line)
+}
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  // As in bench/run.mjs: Node 20 reads it before any JavaScript runs; gcloud, talking http to
+  // the emulator, reads no CA file. Run with it unset to compare.
+  console.log(`NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}: every Node process (node -e 0 too) loads it at start, gcloud does not`)
 }
 const spawned = fs.existsSync(trapped)
 console.log(`remote mtlsctl ran gcloud: ${spawned ? `YES (${fs.readFileSync(trapped, 'utf8').trim().split('\n').length} times)` : 'no'}`)
