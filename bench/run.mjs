@@ -1,7 +1,7 @@
 // npm run bench: start-up and flow timings of the built CLI, as medians over repeated runs and
 // ratios against a baseline measured in the same run (never as timed tests).
 //
-//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator / --only runtime: that part alone)
+//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator / --only runtime / --only remote: that part alone)
 import {spawn, spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -28,6 +28,14 @@ function runtimeBench() {
 }
 if (ONLY === 'runtime') {
   runtimeBench()
+  process.exit(0)
+}
+// Remote mode's targets (issue 12): the CLI against the emulator, beside gcloud and the local engine.
+function remoteBench() {
+  spawnSync(process.execPath, [path.join(ROOT, 'bench/remote.mjs'), '--runs', String(Math.min(RUNS, 11))], {stdio: 'inherit'})
+}
+if (ONLY === 'remote') {
+  remoteBench()
   process.exit(0)
 }
 
@@ -353,6 +361,8 @@ if (failed) console.log(`${failed} case(s) over target`)
 if (!ONLY) {
   console.log('')
   emulatorBench()
+  console.log('')
+  remoteBench()
   console.log('')
   runtimeBench()
 }

@@ -15,6 +15,10 @@
  *
  * Nothing it throws holds the access token, a request body, or the query of a signed URL.
  */
+import {randomBytes} from 'node:crypto'
+import {createRequire} from 'node:module'
+import {setFlagsFromString} from 'node:v8'
+
 import type {Dispatcher} from 'undici'
 
 import {MtlsError, RpcCode, type RpcStatus} from '../core/errors.js'
@@ -103,9 +107,51 @@ const BROKEN_WORDS: Record<string, string> = {
   ECONNABORTED: 'the connection was aborted',
 }
 
-type Undici = typeof import('undici')
+type UndiciModule = typeof import('undici')
+/** What the client uses of undici: its proxy-aware agent. */
+interface Undici {
+  EnvHttpProxyAgent: UndiciModule['EnvHttpProxyAgent']
+}
 let undiciModule: Promise<Undici> | undefined
-const loadUndici = (): Promise<Undici> => (undiciModule ??= import('undici'))
+const loadUndici = (): Promise<Undici> =>
+  (undiciModule ??= new Promise<Undici>((resolve) => {
+    keepHttpParserBaseline()
+    resolve(undiciParts())
+  }))
+
+/**
+ * undici's EnvHttpProxyAgent, required from its own module rather than through undici's index,
+ * which loads and runs all of undici (fetch, FormData, WebSocket, EventSource, caches, cookies,
+ * mocks ...): about 70 ms of every remote command, for parts it never uses. The one thing the
+ * index does for the agent is done here too: it puts the request API (`dispatcher.request`,
+ * `stream` ...) on Dispatcher's prototype. They are the index's own files, so a process that
+ * also imported the index would share them.
+ */
+function undiciParts(): Undici {
+  const load = createRequire(import.meta.url)
+  const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as {prototype: object}
+  Object.assign(Dispatcher.prototype, load('undici/lib/api/index.js'))
+  return {EnvHttpProxyAgent: load('undici/lib/dispatcher/env-http-proxy-agent.js') as UndiciModule['EnvHttpProxyAgent']}
+}
+
+/**
+ * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff,
+ * its baseline compiler, then, once the parser's main function has run a little (one answer
+ * is enough), recompiles that function with TurboFan on a background thread: about 100 ms of
+ * CPU (`node --trace-wasm-compilation-times`), and Node does not exit before that job is done
+ * (it drains V8's background tasks when the event loop empties): every remote command paid it
+ * at its end. A CLI process reads a few small answers: it keeps Liftoff's code, and exits when
+ * its work is done. Set before undici compiles the parser (on its first connection). It
+ * concerns WebAssembly only: undici's parser, and Node's own fetch's (google-auth-library's
+ * requests), the only WebAssembly a remote command runs.
+ */
+function keepHttpParserBaseline(): void {
+  try {
+    setFlagsFromString('--liftoff-only')
+  } catch {
+    // An embedder that refuses V8 flags: TurboFan runs, later, as before.
+  }
+}
 
 /** The default status of an HTTP status code, when the answer does not name a known one. */
 export function statusOfHttp(code: number): RpcStatus {
@@ -244,8 +290,8 @@ interface Exchange {
   where: string
   authorize: boolean
   headers: Record<string, string>
-  /** A new body for each attempt: a FormData or a stream cannot be sent twice. */
-  body: (undici: Undici) => string | Buffer | InstanceType<Undici['FormData']> | undefined
+  /** The body of each attempt. */
+  body: () => string | Buffer | undefined
   idempotent: boolean
   timeoutMs: number
   /** The largest answer taken (default MAX_ANSWER_BYTES). */
@@ -329,19 +375,9 @@ export class ApigeeHttpClient {
       const text = JSON.stringify(call.json)
       body = () => text
     } else if (call.form) {
-      const parts = call.form
-      // undici sets the multipart content type, boundary included.
-      body = (undici) => {
-        const form = new undici.FormData()
-        for (const part of parts) {
-          if (typeof part.value === 'string' && part.filename === undefined) form.append(part.name, part.value)
-          else {
-            const bytes = typeof part.value === 'string' ? Buffer.from(part.value) : part.value
-            form.append(part.name, new Blob([new Uint8Array(bytes)], {type: part.contentType ?? 'application/octet-stream'}), part.filename ?? part.name)
-          }
-        }
-        return form
-      }
+      const {type, bytes} = multipart(call.form)
+      headers['content-type'] = type
+      body = () => bytes
     }
     const exchange: Exchange = {
       url,
@@ -513,7 +549,8 @@ export class ApigeeHttpClient {
 
   /** Attempts, retries and the 401 refresh; the answer, whatever its status. */
   private async exchange(ex: Exchange): Promise<Answer> {
-    const undici = await loadUndici()
+    // Loaded before the credentials are asked: --liftoff-only is then set for their requests too.
+    await loadUndici()
     const retries = Math.max(0, this.options.retries ?? DEFAULT_RETRIES)
     const credentials = this.options.credentials
     let refresh = false
@@ -531,7 +568,7 @@ export class ApigeeHttpClient {
       const mayRetry = ex.idempotent && retryNumber <= retries
       let answer: Answer
       try {
-        answer = await this.once(ex, headers, ex.body(undici))
+        answer = await this.once(ex, headers, ex.body())
       } catch (error) {
         const failure = this.failure(ex, error)
         if (failure.retryable && mayRetry) {
@@ -748,6 +785,41 @@ export class ApigeeHttpClient {
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
+
+/**
+ * A multipart/form-data body, encoded as undici's FormData is (its `extractBody`, the HTML
+ * standard's algorithm): each name escaped (CR, LF and `"` as %0D, %0A, %22) with its line
+ * breaks made CRLF, a text value's line breaks made CRLF, a file part with its filename
+ * (escaped) and Content-Type, a final CRLF after the closing boundary; UTF-8, a lone surrogate
+ * as U+FFFD. Built here rather than by undici, whose FormData brings its fetch and WebIDL
+ * modules (about 20 ms of `aliases add`); the bytes are the same but for the boundary.
+ */
+export function multipart(parts: readonly FormPart[]): {type: string; bytes: Buffer} {
+  const boundary = `----formdata-mtlsctl-${randomBytes(12).toString('hex')}`
+  const escape = (text: string) => text.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22')
+  const crlf = (text: string) => text.replace(/\r?\n|\r/g, '\r\n')
+  const chunks: Buffer[] = []
+  for (const part of parts) {
+    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${escape(crlf(part.name))}"`
+    if (typeof part.value === 'string' && part.filename === undefined) {
+      chunks.push(Buffer.from(`${disposition}\r\n\r\n${crlf(part.value)}\r\n`))
+      continue
+    }
+    const type = blobType(part.contentType ?? 'application/octet-stream')
+    chunks.push(
+      Buffer.from(`${disposition}; filename="${escape(part.filename ?? part.name)}"\r\nContent-Type: ${type || 'application/octet-stream'}\r\n\r\n`),
+      typeof part.value === 'string' ? Buffer.from(part.value) : part.value,
+      Buffer.from('\r\n'),
+    )
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`))
+  return {type: `multipart/form-data; boundary=${boundary}`, bytes: Buffer.concat(chunks)}
+}
+
+/** A Blob's type as the Blob constructor keeps it: lower case, or empty if not printable ASCII. */
+function blobType(type: string): string {
+  return /^[\x20-\x7e]*$/.test(type) ? type.toLowerCase() : ''
+}
 
 /** Seconds (or an HTTP date) of a Retry-After header, in ms, capped; undefined when absent or unreadable. */
 function retryAfter(header: string | string[] | undefined): number | undefined {
