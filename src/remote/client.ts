@@ -15,7 +15,6 @@
  *
  * Nothing it throws holds the access token, a request body, or the query of a signed URL.
  */
-import {randomBytes} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {setFlagsFromString} from 'node:v8'
 
@@ -108,9 +107,10 @@ const BROKEN_WORDS: Record<string, string> = {
 }
 
 type UndiciModule = typeof import('undici')
-/** What the client uses of undici: its proxy-aware agent. */
+/** What the client uses of undici: its proxy-aware agent, and FormData for multipart bodies. */
 interface Undici {
   EnvHttpProxyAgent: UndiciModule['EnvHttpProxyAgent']
+  readonly FormData: UndiciModule['FormData']
 }
 let undiciModule: Promise<Undici> | undefined
 const loadUndici = (): Promise<Undici> =>
@@ -120,18 +120,26 @@ const loadUndici = (): Promise<Undici> =>
   }))
 
 /**
- * undici's EnvHttpProxyAgent, required from its own module rather than through undici's index,
- * which loads and runs all of undici (fetch, FormData, WebSocket, EventSource, caches, cookies,
- * mocks ...): about 70 ms of every remote command, for parts it never uses. The one thing the
- * index does for the agent is done here too: it puts the request API (`dispatcher.request`,
- * `stream` ...) on Dispatcher's prototype. They are the index's own files, so a process that
- * also imported the index would share them.
+ * undici's EnvHttpProxyAgent and FormData, required from their own modules rather than
+ * through undici's index, which loads and runs all of undici (fetch, WebSocket, EventSource,
+ * caches, cookies, mocks ...): about 70 ms of every remote command, for parts it never uses.
+ * The one thing the index does for these parts is done here too: it puts the request API
+ * (`dispatcher.request`, `stream` ...) on Dispatcher's prototype. They are the index's own
+ * files, so a process that also imports the index (none does) would share them. FormData, with
+ * its fetch and WebIDL modules, is loaded when a multipart body is first made.
  */
 function undiciParts(): Undici {
   const load = createRequire(import.meta.url)
   const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as {prototype: object}
   Object.assign(Dispatcher.prototype, load('undici/lib/api/index.js'))
-  return {EnvHttpProxyAgent: load('undici/lib/dispatcher/env-http-proxy-agent.js') as UndiciModule['EnvHttpProxyAgent']}
+  let formData: UndiciModule['FormData'] | undefined
+  return {
+    EnvHttpProxyAgent: load('undici/lib/dispatcher/env-http-proxy-agent.js') as UndiciModule['EnvHttpProxyAgent'],
+    get FormData() {
+      formData ??= (load('undici/lib/web/fetch/formdata.js') as {FormData: UndiciModule['FormData']}).FormData
+      return formData
+    },
+  }
 }
 
 /**
@@ -290,8 +298,8 @@ interface Exchange {
   where: string
   authorize: boolean
   headers: Record<string, string>
-  /** The body of each attempt. */
-  body: () => string | Buffer | undefined
+  /** A new body for each attempt: a FormData or a stream cannot be sent twice. */
+  body: (undici: Undici) => string | Buffer | InstanceType<Undici['FormData']> | undefined
   idempotent: boolean
   timeoutMs: number
   /** The largest answer taken (default MAX_ANSWER_BYTES). */
@@ -375,9 +383,19 @@ export class ApigeeHttpClient {
       const text = JSON.stringify(call.json)
       body = () => text
     } else if (call.form) {
-      const {type, bytes} = multipart(call.form)
-      headers['content-type'] = type
-      body = () => bytes
+      const parts = call.form
+      // undici sets the multipart content type, boundary included.
+      body = (undici) => {
+        const form = new undici.FormData()
+        for (const part of parts) {
+          if (typeof part.value === 'string' && part.filename === undefined) form.append(part.name, part.value)
+          else {
+            const bytes = typeof part.value === 'string' ? Buffer.from(part.value) : part.value
+            form.append(part.name, new Blob([new Uint8Array(bytes)], {type: part.contentType ?? 'application/octet-stream'}), part.filename ?? part.name)
+          }
+        }
+        return form
+      }
     }
     const exchange: Exchange = {
       url,
@@ -549,8 +567,7 @@ export class ApigeeHttpClient {
 
   /** Attempts, retries and the 401 refresh; the answer, whatever its status. */
   private async exchange(ex: Exchange): Promise<Answer> {
-    // Loaded before the credentials are asked: --liftoff-only is then set for their requests too.
-    await loadUndici()
+    const undici = await loadUndici()
     const retries = Math.max(0, this.options.retries ?? DEFAULT_RETRIES)
     const credentials = this.options.credentials
     let refresh = false
@@ -568,7 +585,7 @@ export class ApigeeHttpClient {
       const mayRetry = ex.idempotent && retryNumber <= retries
       let answer: Answer
       try {
-        answer = await this.once(ex, headers, ex.body())
+        answer = await this.once(ex, headers, ex.body(undici))
       } catch (error) {
         const failure = this.failure(ex, error)
         if (failure.retryable && mayRetry) {
@@ -785,41 +802,6 @@ export class ApigeeHttpClient {
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
-
-/**
- * A multipart/form-data body, encoded as undici's FormData is (its `extractBody`, the HTML
- * standard's algorithm): each name escaped (CR, LF and `"` as %0D, %0A, %22) with its line
- * breaks made CRLF, a text value's line breaks made CRLF, a file part with its filename
- * (escaped) and Content-Type, a final CRLF after the closing boundary; UTF-8, a lone surrogate
- * as U+FFFD. Built here rather than by undici, whose FormData brings its fetch and WebIDL
- * modules (about 20 ms of `aliases add`); the bytes are the same but for the boundary.
- */
-export function multipart(parts: readonly FormPart[]): {type: string; bytes: Buffer} {
-  const boundary = `----formdata-mtlsctl-${randomBytes(12).toString('hex')}`
-  const escape = (text: string) => text.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22')
-  const crlf = (text: string) => text.replace(/\r?\n|\r/g, '\r\n')
-  const chunks: Buffer[] = []
-  for (const part of parts) {
-    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${escape(crlf(part.name))}"`
-    if (typeof part.value === 'string' && part.filename === undefined) {
-      chunks.push(Buffer.from(`${disposition}\r\n\r\n${crlf(part.value)}\r\n`))
-      continue
-    }
-    const type = blobType(part.contentType ?? 'application/octet-stream')
-    chunks.push(
-      Buffer.from(`${disposition}; filename="${escape(part.filename ?? part.name)}"\r\nContent-Type: ${type || 'application/octet-stream'}\r\n\r\n`),
-      typeof part.value === 'string' ? Buffer.from(part.value) : part.value,
-      Buffer.from('\r\n'),
-    )
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return {type: `multipart/form-data; boundary=${boundary}`, bytes: Buffer.concat(chunks)}
-}
-
-/** A Blob's type as the Blob constructor keeps it: lower case, or empty if not printable ASCII. */
-function blobType(type: string): string {
-  return /^[\x20-\x7e]*$/.test(type) ? type.toLowerCase() : ''
-}
 
 /** Seconds (or an HTTP date) of a Retry-After header, in ms, capped; undefined when absent or unreadable. */
 function retryAfter(header: string | string[] | undefined): number | undefined {
