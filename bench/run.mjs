@@ -1,7 +1,7 @@
 // npm run bench: start-up and flow timings of the built CLI, as medians over repeated runs and
 // ratios against a baseline measured in the same run (never as timed tests).
 //
-//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator / --only runtime / --only remote: that part alone)
+//   node bench/run.mjs [--runs N] [--only NAME]   (--only emulator / runtime / remote / rotate: that part alone)
 import {spawn, spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -36,6 +36,14 @@ function remoteBench() {
 }
 if (ONLY === 'remote') {
   remoteBench()
+  process.exit(0)
+}
+// Rotation's target (issue 14): aliases rotate --ca against aliases add --ca + archives deploy.
+function rotateBench() {
+  spawnSync(process.execPath, [path.join(ROOT, 'bench/rotate.mjs'), '--runs', String(Math.min(RUNS, 11))], {stdio: 'inherit'})
+}
+if (ONLY === 'rotate') {
+  rotateBench()
   process.exit(0)
 }
 
@@ -363,6 +371,8 @@ if (!ONLY) {
   emulatorBench()
   console.log('')
   remoteBench()
+  console.log('')
+  rotateBench()
   console.log('')
   runtimeBench()
 }
