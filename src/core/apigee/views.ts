@@ -33,7 +33,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** NOT_FOUND as undefined; every other error stays an error. */
-async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
+export async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   try {
     return await promise
   } catch (error) {

@@ -2,12 +2,12 @@ import * as path from 'node:path'
 
 import type {AliasSource} from '../alias-sources.js'
 import type {ApigeeApi} from '../apigee/api.js'
-import {validateArchiveFor} from '../apigee/views.js'
+import {orUndefined, validateArchiveFor} from '../apigee/views.js'
 import {checkArchiveSyntax, parseJsonFile} from '../archives/parse.js'
 import {archiveRoot, readSource, type ArchiveFiles} from '../archives/source.js'
 import type {AliasView, Problem, TargetServer, TlsLookup} from '../archives/validate.js'
 import type {CaSelection} from '../ca/issuance.js'
-import {alreadyExists, failedPrecondition, invalidArgument, MtlsError} from '../errors.js'
+import {alreadyExists, failedPrecondition, invalidArgument} from '../errors.js'
 import {checkId, isValidId} from '../names.js'
 import type {Reference, ReferenceInput} from '../references.js'
 import {editTargetServers, unifiedDiff, type SslField, type ValueEdit} from './json-edit.js'
@@ -136,15 +136,6 @@ export function dateSuffix(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10).replaceAll('-', '')
 }
 
-/** NOT_FOUND as undefined; every other error stays an error. */
-async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
-  try {
-    return await promise
-  } catch (error) {
-    if (error instanceof MtlsError && error.status === 'NOT_FOUND') return undefined
-    throw error
-  }
-}
 
 /** A new name: valid, and not taken (ALREADY_EXISTS naming the flag that chooses another). */
 async function freeName(kind: 'alias' | 'keystore' | 'reference', name: string, flag: string, exists: () => Promise<unknown>, what: string): Promise<string> {
