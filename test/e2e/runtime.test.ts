@@ -255,7 +255,7 @@ describe.skipIf(!NGINX)('mtlsctl runtime against nginx, openssl s_server and cur
     const status = await cli(['runtime', 'status', '--format', 'json'])
     expect(JSON.parse(status.stdout)).toMatchObject({url, https: true, serving: [{organization: 'myorg', environment: 'dev', proxies: expect.arrayContaining([{name: 'helloworld', basepath: '/helloworld'}])}]})
 
-    expect((await cli(['aliases', 'delete', 'new_mtls_alias', '--keystore', 'mtls_keystore', '--organization', 'myorg', '--environment', 'dev'])).code).toBe(0)
+    expect((await cli(['aliases', 'delete', 'new_mtls_alias', '--keystore', 'mtls_keystore', '--organization', 'myorg', '--environment', 'dev', '--force'])).code).toBe(0)
     const log = path.join(home, 'runtime.log')
     // Wait for the runtime to read the change: it says so in its log.
     for (let i = 0; !fs.readFileSync(log, 'utf8').includes('cannot connect: alias'); i++) {
