@@ -15,7 +15,7 @@
 // check is answered from its config folder; with strace installed, one traced run of each
 // command shows it. Remote mtlsctl's PATH starts with a `gcloud` that only records being run:
 // the bench fails if remote mode spawned it. Below the table, one run of each remote command
-// with its requests timed (undici's diagnostics channels, in a preload): where the time goes.
+// with its requests timed (node:http's diagnostics channels, in a preload): where the time goes.
 // Needs `npm run build`, openssl, and gcloud with its alpha component (the gcloud cases are
 // skipped, with the reason printed, without it).
 //
@@ -210,7 +210,7 @@ function offLoopback(label, fn) {
 }
 
 /**
- * One run of a remote command with a preload that notes, from undici's diagnostics channels,
+ * One run of a remote command with a preload that notes, from node:http's diagnostics channels,
  * when each request is made and answered (ms since the process started), and when it exits.
  */
 const stepsPreload = path.join(home, 'steps.cjs')
@@ -219,8 +219,8 @@ fs.writeFileSync(
   `const dc = require('node:diagnostics_channel')
 const marks = []
 const at = () => Math.round(performance.now())
-dc.subscribe('undici:request:create', ({request}) => marks.push({at: at(), what: request.method + ' ' + request.path.split('?')[0].split('/').pop()}))
-dc.subscribe('undici:request:headers', () => marks.push({at: at()}))
+dc.subscribe('http.client.request.start', ({request}) => marks.push({at: at(), what: request.method + ' ' + request.path.split('?')[0].split('/').pop()}))
+dc.subscribe('http.client.response.finish', () => marks.push({at: at()}))
 process.on('exit', () => process.stderr.write('\\nBENCH_STEPS ' + JSON.stringify({marks, exit: at()}) + '\\n'))
 `,
 )

@@ -27,6 +27,8 @@ const external = [
   'diff',
   'ajv',
   'undici',
+  'https-proxy-agent',
+  'http-proxy-agent',
   'google-auth-library',
   'kubernetes-models',
   'chalk',

@@ -1,10 +1,12 @@
 /**
  * The HTTP client of remote mode (issue 12): Apigee's v1 REST API (or the emulator's) over
- * undici, loaded lazily like every package the CLI does not need on each start.
+ * Node's own node:http and node:https (built in: nothing to load but them).
  *
- * - One keep-alive dispatcher per client: an EnvHttpProxyAgent, so HTTPS_PROXY, HTTP_PROXY and
- *   NO_PROXY apply as undici reads them (see `proxySettings`). TLS uses Node's default CA store,
- *   which holds NODE_EXTRA_CA_CERTS. `close()` closes it, so the process can exit at once.
+ * - Keep-alive agents per client: an http.Agent and an https.Agent, or, when HTTPS_PROXY,
+ *   HTTP_PROXY and NO_PROXY (see `proxySettings`) send a URL through a proxy, an
+ *   https-proxy-agent (a CONNECT tunnel, for https:// URLs) or an http-proxy-agent (absolute-form
+ *   requests, for http:// URLs), loaded only then. TLS uses Node's default CA store, which holds
+ *   NODE_EXTRA_CA_CERTS. `close()` destroys them, so the process can exit at once.
  * - A connect timeout and a response timeout (headers and body together), each a clear
  *   DEADLINE_EXCEEDED; an unreachable endpoint is UNAVAILABLE, the errno in words.
  * - Retries of idempotent requests only (GET, PUT, DELETE unless told otherwise): on 429, 502,
@@ -15,10 +17,9 @@
  *
  * Nothing it throws holds the access token, a request body, or the query of a signed URL.
  */
-import {createRequire} from 'node:module'
-import {setFlagsFromString} from 'node:v8'
-
-import type {Dispatcher} from 'undici'
+import * as http from 'node:http'
+import * as https from 'node:https'
+import {TLSSocket} from 'node:tls'
 
 import {MtlsError, RpcCode, type RpcStatus} from '../core/errors.js'
 import {meansNotTls, unreachableWords} from '../core/probe/tls-words.js'
@@ -94,72 +95,28 @@ export const MAX_RETRY_DELAY_MS = 10_000
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504])
+/** Node's `socket hang up` (an ECONNRESET): the server closed the connection without answering. */
+const SOCKET_CLOSED = 'SOCKET_CLOSED'
 /** Transport failures after which an idempotent request is sent again. */
-const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
+const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', SOCKET_CLOSED])
 /** Failures to open a connection at all: "Cannot reach ...". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EADDRNOTAVAIL'])
 /** A connection that broke during the exchange. */
 const BROKEN_WORDS: Record<string, string> = {
   ECONNRESET: 'the connection was reset',
   EPIPE: 'the connection was closed while the request was being sent',
-  UND_ERR_SOCKET: 'the server closed the connection',
+  [SOCKET_CLOSED]: 'the server closed the connection',
   ECONNABORTED: 'the connection was aborted',
 }
 
-type UndiciModule = typeof import('undici')
-/** What the client uses of undici: its proxy-aware agent, and FormData for multipart bodies. */
-interface Undici {
-  EnvHttpProxyAgent: UndiciModule['EnvHttpProxyAgent']
-  readonly FormData: UndiciModule['FormData']
-}
-let undiciModule: Promise<Undici> | undefined
-const loadUndici = (): Promise<Undici> =>
-  (undiciModule ??= new Promise<Undici>((resolve) => {
-    keepHttpParserBaseline()
-    resolve(undiciParts())
-  }))
-
-/**
- * undici's EnvHttpProxyAgent and FormData, required from their own modules rather than
- * through undici's index, which loads and runs all of undici (fetch, WebSocket, EventSource,
- * caches, cookies, mocks ...): about 70 ms of every remote command, for parts it never uses.
- * The one thing the index does for these parts is done here too: it puts the request API
- * (`dispatcher.request`, `stream` ...) on Dispatcher's prototype. They are the index's own
- * files, so a process that also imports the index (none does) would share them. FormData, with
- * its fetch and WebIDL modules, is loaded when a multipart body is first made.
- */
-function undiciParts(): Undici {
-  const load = createRequire(import.meta.url)
-  const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as {prototype: object}
-  Object.assign(Dispatcher.prototype, load('undici/lib/api/index.js'))
-  let formData: UndiciModule['FormData'] | undefined
-  return {
-    EnvHttpProxyAgent: load('undici/lib/dispatcher/env-http-proxy-agent.js') as UndiciModule['EnvHttpProxyAgent'],
-    get FormData() {
-      formData ??= (load('undici/lib/web/fetch/formdata.js') as {FormData: UndiciModule['FormData']}).FormData
-      return formData
-    },
-  }
-}
-
-/**
- * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff,
- * its baseline compiler, then, once the parser's main function has run a little (one answer
- * is enough), recompiles that function with TurboFan on a background thread: about 100 ms of
- * CPU (`node --trace-wasm-compilation-times`), and Node does not exit before that job is done
- * (it drains V8's background tasks when the event loop empties): every remote command paid it
- * at its end. A CLI process reads a few small answers: it keeps Liftoff's code, and exits when
- * its work is done. Set before undici compiles the parser (on its first connection). It
- * concerns WebAssembly only: undici's parser, and Node's own fetch's (google-auth-library's
- * requests), the only WebAssembly a remote command runs.
- */
-function keepHttpParserBaseline(): void {
-  try {
-    setFlagsFromString('--liftoff-only')
-  } catch {
-    // An embedder that refuses V8 flags: TurboFan runs, later, as before.
-  }
-}
+type ProxyAgentClass = new (proxy: string | URL, options?: http.AgentOptions) => http.Agent
+/** https-proxy-agent (CONNECT tunnels) and http-proxy-agent (absolute-form requests): loaded when a proxy applies. */
+let proxyAgents: Promise<{https: ProxyAgentClass; http: ProxyAgentClass}> | undefined
+const loadProxyAgents = () =>
+  (proxyAgents ??= Promise.all([import('https-proxy-agent'), import('http-proxy-agent')]).then(([s, h]) => ({
+    https: s.HttpsProxyAgent as unknown as ProxyAgentClass,
+    http: h.HttpProxyAgent as unknown as ProxyAgentClass,
+  })))
 
 /** The default status of an HTTP status code, when the answer does not name a known one. */
 export function statusOfHttp(code: number): RpcStatus {
@@ -234,8 +191,8 @@ interface ProxySettings {
 }
 
 /**
- * The proxy variables as undici's EnvHttpProxyAgent reads them (lowercase first), made
- * explicit so that the client and its messages agree: HTTP_PROXY for http:// endpoints,
+ * The proxy variables (lowercase first), read by the client itself so that its requests and
+ * its messages agree (the rules undici's EnvHttpProxyAgent, the client's former transport, had): HTTP_PROXY for http:// endpoints,
  * HTTPS_PROXY (else HTTP_PROXY) for https:// ones; NO_PROXY entries are host names or
  * addresses (a leading `.` or `*.` matches subdomains; `:PORT` only that port; `*` all), matched
  * exactly: `localhost` does not cover 127.0.0.1, no CIDR ranges, IPv6 as `[::1]`. A value
@@ -252,8 +209,8 @@ function proxySettings(env: Record<string, string | undefined>): ProxySettings {
     } catch {
       throw new MtlsError('INVALID_ARGUMENT', `Invalid ${name}: not a URL.`, {hint: `Give ${name} as http://HOST:PORT, or unset it.`})
     }
-    if (!['http:', 'https:', 'socks:', 'socks5:'].includes(url.protocol)) {
-      throw new MtlsError('INVALID_ARGUMENT', `Invalid ${name}: the scheme must be http, https or socks5, not ${url.protocol.slice(0, -1)}.`, {hint: `Give ${name} as http://HOST:PORT, or unset it.`})
+    if (!['http:', 'https:'].includes(url.protocol)) {
+      throw new MtlsError('INVALID_ARGUMENT', `Invalid ${name}: the scheme must be http or https, not ${url.protocol.slice(0, -1)}.`, {hint: `Give ${name} as http://HOST:PORT, or unset it.`})
     }
     return full
   }
@@ -269,8 +226,8 @@ function proxySettings(env: Record<string, string | undefined>): ProxySettings {
   }
 }
 
-/** The proxy undici uses for this URL (the same rule as EnvHttpProxyAgent's), for messages. */
-function proxyOf(settings: ProxySettings, url: URL): string | undefined {
+/** The proxy a request to this URL goes through (its full URL, credentials included), if any. */
+function proxyUrlOf(settings: ProxySettings, url: URL): string | undefined {
   const proxy = url.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy
   if (!proxy) return undefined
   const entries = settings.noProxy.split(/[,\s]/).filter(Boolean)
@@ -283,7 +240,13 @@ function proxyOf(settings: ProxySettings, url: URL): string | undefined {
     if (parsed && Number(parsed[2]) !== port) continue
     if (hostname === host || hostname.endsWith(`.${host}`)) return undefined
   }
-  return displayUrl(new URL(proxy)).replace(/\/$/, '')
+  return proxy
+}
+
+/** The same, as messages show it. */
+function proxyOf(settings: ProxySettings, url: URL): string | undefined {
+  const proxy = proxyUrlOf(settings, url)
+  return proxy ? displayUrl(new URL(proxy)).replace(/\/$/, '') : undefined
 }
 
 /** What an exchange is, for the attempt loop and its messages. */
@@ -298,8 +261,8 @@ interface Exchange {
   where: string
   authorize: boolean
   headers: Record<string, string>
-  /** A new body for each attempt: a FormData or a stream cannot be sent twice. */
-  body: (undici: Undici) => string | Buffer | InstanceType<Undici['FormData']> | undefined
+  /** The body and its content type (a multipart one names its boundary), made when first sent. */
+  body: () => Promise<{bytes: Buffer; type?: string} | undefined>
   idempotent: boolean
   timeoutMs: number
   /** The largest answer taken (default MAX_ANSWER_BYTES). */
@@ -322,12 +285,20 @@ interface Failure {
 }
 
 class ResponseTimeout extends Error {}
+class ConnectTimeout extends Error {}
+/** A proxy that refused a CONNECT (or, for an http:// URL, answered 407). */
+class ProxyRefused extends Error {
+  constructor(readonly statusCode: number) {
+    super(`Proxy response (${statusCode})`)
+  }
+}
 
-/** The errno-like code of a transport error (undici's own, Node's, or the first of an AggregateError's). */
+/** The errno-like code of a transport error (Node's, or the first of an AggregateError's); `socket hang up` is SOCKET_CLOSED. */
 function codeOf(error: unknown): {code?: string; message: string} {
   let e = error as {code?: string; message?: string; cause?: unknown; errors?: unknown[]} | undefined
   for (let depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string' && e.code !== 'UND_ERR' && !(e.code === 'UND_ERR_SOCKET' && e.cause)) return {code: e.code, message: String(e.message ?? '')}
+    if (e.code === 'ECONNRESET' && e.message === 'socket hang up') return {code: SOCKET_CLOSED, message: e.message}
+    if (typeof e.code === 'string') return {code: e.code, message: String(e.message ?? '')}
     const next = e.cause ?? e.errors?.[0]
     if (!next) break
     e = next as typeof e
@@ -336,7 +307,10 @@ function codeOf(error: unknown): {code?: string; message: string} {
 }
 
 export class ApigeeHttpClient {
-  private agent?: Promise<Dispatcher>
+  /** Keep-alive agents, by protocol and proxy: destroyed by close(). */
+  private readonly agents = new Map<string, http.Agent>()
+  /** Aborted by close(): a proxy agent's connection to its proxy still being made ends too. */
+  private readonly lifetime = new AbortController()
   private proxies?: ProxySettings
   private closed = false
   /** Tokens sent so far: scrubbed from anything thrown, whatever the server echoed. */
@@ -377,16 +351,15 @@ export class ApigeeHttpClient {
       'user-agent': this.options.userAgent ?? 'mtlsctl',
     }
     if (this.options.userProject) headers['x-goog-user-project'] = this.options.userProject
-    let body: Exchange['body'] = () => undefined
+    let body: Exchange['body'] = async () => undefined
     if (call.json !== undefined) {
-      headers['content-type'] = 'application/json'
-      const text = JSON.stringify(call.json)
-      body = () => text
+      const bytes = Buffer.from(JSON.stringify(call.json))
+      body = async () => ({bytes, type: 'application/json'})
     } else if (call.form) {
       const parts = call.form
-      // undici sets the multipart content type, boundary included.
-      body = (undici) => {
-        const form = new undici.FormData()
+      // Node's own multipart encoder (its fetch's Response): the content type names the boundary.
+      body = async () => {
+        const form = new FormData()
         for (const part of parts) {
           if (typeof part.value === 'string' && part.filename === undefined) form.append(part.name, part.value)
           else {
@@ -394,7 +367,8 @@ export class ApigeeHttpClient {
             form.append(part.name, new Blob([new Uint8Array(bytes)], {type: part.contentType ?? 'application/octet-stream'}), part.filename ?? part.name)
           }
         }
-        return form
+        const encoded = new Response(form)
+        return {bytes: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get('content-type') ?? undefined}
       }
     }
     const exchange: Exchange = {
@@ -449,11 +423,10 @@ export class ApigeeHttpClient {
       where: `the archive upload URL ${shown}`,
       authorize: false,
       headers: {
-        'content-type': 'application/zip',
         'x-goog-content-length-range': '0,1073741824',
         'user-agent': this.options.userAgent ?? 'mtlsctl',
       },
-      body: () => zip,
+      body: async () => ({bytes: zip, type: 'application/zip'}),
       idempotent: true,
       timeoutMs: this.options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
     }
@@ -493,7 +466,7 @@ export class ApigeeHttpClient {
       where: `the archive download URL ${shown}`,
       authorize: false,
       headers: {'user-agent': this.options.userAgent ?? 'mtlsctl'},
-      body: () => undefined,
+      body: async () => undefined,
       idempotent: true,
       timeoutMs: this.options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
       maxBytes: 1024 * 1024 * 1024,
@@ -509,35 +482,35 @@ export class ApigeeHttpClient {
     }
   }
 
-  /** Closes the connections (idle ones at once): the process can exit. Idempotent. */
+  /** Closes the connections (idle ones and any still in use): the process can exit. Idempotent. */
   async close(): Promise<void> {
     this.closed = true
-    const agent = this.agent
-    this.agent = undefined
-    if (!agent) return
-    const dispatcher = await agent.catch(() => undefined)
-    await dispatcher?.close().catch(() => {})
+    for (const agent of this.agents.values()) agent.destroy()
+    this.agents.clear()
+    this.lifetime.abort()
   }
 
   // ---------------------------------------------------------------------------------------
 
-  private dispatcher(): Promise<Dispatcher> {
-    if (this.closed) return Promise.reject(new MtlsError('FAILED_PRECONDITION', 'The Apigee API client is closed.'))
-    this.agent ??= loadUndici().then((undici) => {
-      const proxies = this.proxySettings()
-      const connectTimeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
-      return new undici.EnvHttpProxyAgent({
-        ...proxies,
-        connectTimeout,
-        // The response timeout is ours (headers and body together); undici's would only race it.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        // Through a proxy: the connection to it, and the TLS handshake in its tunnel.
-        proxyTls: {timeout: connectTimeout},
-        requestTls: {timeout: connectTimeout},
-      })
-    })
-    return this.agent
+  /** The keep-alive agent for url's protocol and proxy; `proxied` when through an http:// URL's proxy. */
+  private async agentFor(url: URL): Promise<{agent: http.Agent; httpProxy: boolean}> {
+    const closed = () => new MtlsError('FAILED_PRECONDITION', 'The Apigee API client is closed.')
+    if (this.closed) throw closed()
+    const secure = url.protocol === 'https:'
+    const proxy = proxyUrlOf(this.proxySettings(), url)
+    const key = `${url.protocol} ${proxy ?? ''}`
+    let agent = this.agents.get(key)
+    if (!agent) {
+      if (proxy) {
+        const classes = await loadProxyAgents()
+        if (this.closed) throw closed()
+        agent = this.agents.get(key) ?? new (secure ? classes.https : classes.http)(proxy, {keepAlive: true, signal: this.lifetime.signal} as http.AgentOptions)
+      } else {
+        agent = secure ? new https.Agent({keepAlive: true}) : new http.Agent({keepAlive: true})
+      }
+      this.agents.set(key, agent)
+    }
+    return {agent, httpProxy: proxy !== undefined && !secure}
   }
 
   private proxySettings(): ProxySettings {
@@ -560,14 +533,14 @@ export class ApigeeHttpClient {
   private proxyHint(url: URL): string {
     const p = this.proxyFor(url)
     if (!p) return ''
-    // undici matches NO_PROXY entries exactly: `localhost` does not cover 127.0.0.1.
+    // NO_PROXY entries are matched as names: `localhost` does not cover 127.0.0.1.
     const bypass = isLoopback(url.hostname) ? `add ${url.hostname} to NO_PROXY to bypass it` : 'hosts listed in NO_PROXY bypass it'
     return `, and the proxy ${p.proxy} it goes through (${p.variable}; ${bypass})`
   }
 
   /** Attempts, retries and the 401 refresh; the answer, whatever its status. */
   private async exchange(ex: Exchange): Promise<Answer> {
-    const undici = await loadUndici()
+    const body = await ex.body()
     const retries = Math.max(0, this.options.retries ?? DEFAULT_RETRIES)
     const credentials = this.options.credentials
     let refresh = false
@@ -585,7 +558,7 @@ export class ApigeeHttpClient {
       const mayRetry = ex.idempotent && retryNumber <= retries
       let answer: Answer
       try {
-        answer = await this.once(ex, headers, ex.body(undici))
+        answer = await this.once(ex, headers, body)
       } catch (error) {
         const failure = this.failure(ex, error)
         if (failure.retryable && mayRetry) {
@@ -623,38 +596,93 @@ export class ApigeeHttpClient {
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs))
   }
 
-  /** One request: its answer read in full, within the response timeout. */
-  private async once(ex: Exchange, headers: Record<string, string>, body: ReturnType<Exchange['body']>): Promise<Answer> {
-    const dispatcher = await this.dispatcher()
-    const controller = new AbortController()
-    const timer = ex.timeoutMs > 0 ? setTimeout(() => controller.abort(new ResponseTimeout()), ex.timeoutMs) : undefined
-    try {
-      const res = await dispatcher.request({
-        origin: ex.url.origin,
-        path: `${ex.url.pathname}${ex.url.search}`,
-        method: ex.method as Dispatcher.HttpMethod,
-        headers,
-        body: body as Dispatcher.DispatchOptions['body'],
-        signal: controller.signal,
-      })
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length
-        if (size > (ex.maxBytes ?? MAX_ANSWER_BYTES)) {
-          res.body.destroy()
-          throw new MtlsError('INTERNAL', `${capital(ex.where)} answered with more than ${(ex.maxBytes ?? MAX_ANSWER_BYTES) / 1024 / 1024} MiB (${ex.label}).`)
-        }
-        chunks.push(chunk as Buffer)
-      }
-      const received = Buffer.concat(chunks)
-      return {status: res.statusCode, headers: res.headers, body: received, text: received.toString('utf8')}
-    } catch (error) {
-      if (controller.signal.aborted) throw new ResponseTimeout()
-      throw error
-    } finally {
-      if (timer) clearTimeout(timer)
+  /**
+   * One request: its answer read in full, within the response timeout (from the request to the
+   * end of the body), its connection made within the connect timeout (TCP, a proxy's CONNECT,
+   * TLS: until the socket can carry the request).
+   */
+  private async once(ex: Exchange, headers: Record<string, string>, body: {bytes: Buffer; type?: string} | undefined): Promise<Answer> {
+    const {agent, httpProxy} = await this.agentFor(ex.url)
+    const connectMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+    const maxBytes = ex.maxBytes ?? MAX_ANSWER_BYTES
+    const sent = {...headers}
+    if (body) {
+      if (body.type) sent['content-type'] = body.type
+      sent['content-length'] = String(body.bytes.length)
     }
+    return new Promise<Answer>((resolve, reject) => {
+      const secure = ex.url.protocol === 'https:'
+      const request = (secure ? https : http).request({
+        protocol: ex.url.protocol,
+        hostname: ex.url.hostname.replace(/^\[|\]$/g, ''),
+        port: ex.url.port || (secure ? 443 : 80),
+        path: `${ex.url.pathname}${ex.url.search}`,
+        method: ex.method,
+        headers: sent,
+        agent,
+      })
+      let settled = false
+      let responseTimer: NodeJS.Timeout | undefined
+      let connectTimer: NodeJS.Timeout | undefined
+      const connected = () => {
+        if (connectTimer) clearTimeout(connectTimer)
+        connectTimer = undefined
+      }
+      const fail = (error: unknown) => {
+        if (settled) return
+        settled = true
+        connected()
+        if (responseTimer) clearTimeout(responseTimer)
+        request.destroy()
+        reject(error)
+      }
+      if (ex.timeoutMs > 0) responseTimer = setTimeout(() => fail(new ResponseTimeout()), ex.timeoutMs)
+      if (connectMs > 0) connectTimer = setTimeout(() => fail(new ConnectTimeout()), connectMs)
+      let proxyStatus: number | undefined
+      request.on('proxyConnect', (answer: {statusCode?: number} | undefined) => {
+        if (typeof answer?.statusCode === 'number' && answer.statusCode !== 200) proxyStatus = answer.statusCode
+      })
+      request.on('socket', (socket) => {
+        if (request.reusedSocket) connected()
+        else if (socket instanceof TLSSocket) socket.once('secureConnect', connected)
+        else if (socket.connecting) socket.once('connect', connected)
+        else connected()
+      })
+      request.on('error', fail)
+      request.on('response', (res) => {
+        connected()
+        // https-proxy-agent hands a refused CONNECT's answer on as the response: it is the proxy's.
+        if (proxyStatus !== undefined || (httpProxy && res.statusCode === 407)) {
+          res.resume()
+          fail(new ProxyRefused(proxyStatus ?? 407))
+          return
+        }
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > maxBytes) {
+            res.destroy()
+            fail(new MtlsError('INTERNAL', `${capital(ex.where)} answered with more than ${maxBytes / 1024 / 1024} MiB (${ex.label}).`))
+            return
+          }
+          chunks.push(chunk)
+        })
+        res.on('error', fail)
+        res.on('end', () => {
+          if (settled) return
+          settled = true
+          connected()
+          if (responseTimer) clearTimeout(responseTimer)
+          const received = Buffer.concat(chunks)
+          resolve({status: res.statusCode ?? 0, headers: res.headers, body: received, text: received.toString('utf8')})
+        })
+        res.on('close', () => {
+          if (!res.complete) fail(Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'}))
+        })
+      })
+      request.end(body?.bytes)
+    })
   }
 
   /** A transport failure as the user reads it. */
@@ -673,7 +701,7 @@ export class ApigeeHttpClient {
       }
     }
     const {code, message} = codeOf(error)
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    if (error instanceof ConnectTimeout) {
       const ms = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
       return {
         error: new MtlsError('DEADLINE_EXCEEDED', `Cannot reach ${ex.where}: no connection within ${duration(ms)} (${ex.label}).`, {origin: 'transport', hint: `${hintEndpoint}${proxyNeeded}`, cause: error}),
@@ -696,7 +724,7 @@ export class ApigeeHttpClient {
         reason: BROKEN_WORDS[code],
       }
     }
-    const proxied = /^Proxy response \((\d+)\)/.exec(message) ?? (/Proxy Authentication Required \((\d+)\)/.exec(message))
+    const proxied = error instanceof ProxyRefused ? [error.message, String(error.statusCode)] : undefined
     if (proxied) {
       const p = this.proxyFor(ex.url)
       return {
@@ -708,7 +736,7 @@ export class ApigeeHttpClient {
         reason: `proxy HTTP ${proxied[1]}`,
       }
     }
-    if (code && (/CERT|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH/.test(code) || code === 'UND_ERR_PRX_TLS')) {
+    if (code && (/CERT|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH/.test(code))) {
       return {
         error: new MtlsError('UNAVAILABLE', `Cannot reach ${ex.where} securely: its TLS certificate did not verify (${clip(message, 200)}).`, {
           origin: 'transport',
