@@ -130,7 +130,7 @@ backendSuite('archives deploy (built CLI): the seed\'s documented errors, word f
   })
 
   // Local only: the CLI's own worker process and its lease (the emulator's workers: test/emulator).
-  it.runIf(backend.kind === 'local')('a worker killed with SIGKILL mid-operation does not leave the operation IN_PROGRESS', async () => {
+  if (backend.kind === 'local') it('a worker killed with SIGKILL mid-operation does not leave the operation IN_PROGRESS', async () => {
     const pause = path.join(path.dirname(home), 'never-created')
     const env = {MTLSCTL_WORKER_PAUSE_FILE: pause, MTLSCTL_OPERATION_LEASE_MS: '1500'}
     const r = await cli(['archives', 'deploy', ...flags, '--source', path.join(EXAMPLES, 'valid', 'src'), '--async', '--format', 'value(uuid)'], env)
