@@ -51,7 +51,8 @@ function withoutPaths(message: string): string {
 function mtlsExitCode(error: {status: string; origin?: string}): number {
   if (error.status === 'UNAUTHENTICATED') return ExitCode.AUTH
   if (error.status === 'PERMISSION_DENIED' && error.origin === 'api') return ExitCode.AUTH
-  if (error.origin === 'transport' || (error.status === 'UNAVAILABLE' && error.origin === 'api')) return ExitCode.API_UNAVAILABLE
+  if (error.origin === 'transport') return ExitCode.API_UNAVAILABLE
+  if (error.origin === 'api' && (error.status === 'UNAVAILABLE' || error.status === 'DEADLINE_EXCEEDED')) return ExitCode.API_UNAVAILABLE
   return ExitCode.ERROR
 }
 

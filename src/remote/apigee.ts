@@ -112,7 +112,7 @@ export class RemoteApigee implements ApigeeApi {
 
   async createAlias(org: string, env: string, ks: string, alias: string, source: AliasSource, options: {ignoreExpiryValidation?: boolean} = {}): Promise<Alias> {
     const query: Record<string, string | undefined> = {alias, ...(options.ignoreExpiryValidation ? {ignoreExpiryValidation: 'true'} : {})}
-    const post = (format: string, body: {form?: FormPart[]; json?: unknown}) =>
+    const post = (format: string, body: {form?: FormPart[]; json?: unknown; secrets?: string[]}) =>
       this.http.call<Alias>({method: 'POST', path: `${keystorePath(org, env, ks)}/aliases`, query: {...query, format}, ...body})
 
     if (source.format === 'selfsignedcert') return post('selfsignedcert', {json: selfSignedSpec(alias, source)})
@@ -132,6 +132,7 @@ export class RemoteApigee implements ApigeeApi {
           {name: 'file', value: source.data, filename: path.basename(source.file), contentType: 'application/x-pkcs12'},
           {name: 'password', value: source.password},
         ],
+        secrets: [source.password],
       })
     }
     const form: FormPart[] = [{name: 'certFile', value: chain.map((c) => c.pem).join(''), filename: 'cert.pem', contentType: 'application/x-pem-file'}]
@@ -143,7 +144,7 @@ export class RemoteApigee implements ApigeeApi {
       // A key from the local CA, or one that sat in the certificate's PEM: sent as PKCS#8.
       form.push({name: 'keyFile', value: material.key.export({type: 'pkcs8', format: 'pem'}) as string, filename: 'key.pem', contentType: 'application/x-pem-file'})
     }
-    return post('keycertfile', {form})
+    return post('keycertfile', {form, secrets: password ? [password] : []})
   }
 
   getAlias(org: string, env: string, ks: string, alias: string) {
@@ -205,7 +206,7 @@ export class RemoteApigee implements ApigeeApi {
     }
     await this.http.uploadArchive(uploadUri, zip)
     const labels = options.labels && Object.keys(options.labels).length > 0 ? {labels: options.labels} : {}
-    const operation = await this.http.call<Operation>({method: 'POST', path: base, json: {gcs_uri: uploadUri, ...labels}})
+    const operation = await this.http.call<Operation>({method: 'POST', path: base, json: {gcs_uri: uploadUri, ...labels}, secrets: [uploadUri]})
     options.onCreated?.(operation)
     return operation
   }

@@ -82,6 +82,8 @@ export interface ApiCall {
   accept?: 'json' | 'text'
   /** Retried on 429/502/503/504/reset: default true for GET, PUT and DELETE, false for POST and PATCH. */
   idempotent?: boolean
+  /** Values the request carries that no error may repeat (a password part, a signed URL in the body). */
+  secrets?: string[]
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -399,7 +401,7 @@ export class ApigeeHttpClient {
         )
       }
     } catch (error) {
-      throw this.scrub(error)
+      throw this.scrub(error, undefined, call.secrets)
     }
   }
 
@@ -434,6 +436,7 @@ export class ApigeeHttpClient {
       const answer = await this.exchange(exchange)
       if (answer.status >= 200 && answer.status <= 299) return
       throw new MtlsError(statusOfHttp(answer.status), `The archive upload to ${shown} failed: HTTP ${answer.status}${this.uploadReason(answer.text)}.`, {
+        ...(answer.status >= 500 || answer.status === 408 ? {origin: 'transport' as const} : {}),
         hint: answer.status === 403 || answer.status === 404 || answer.status === 400
           ? 'Upload URLs expire and serve one upload: run the command again for a new one.'
           : `Run the command again; if it keeps failing, check the network path to ${url.host}${this.proxyHint(url)}.`,
@@ -475,6 +478,7 @@ export class ApigeeHttpClient {
       const answer = await this.exchange(exchange)
       if (answer.status >= 200 && answer.status <= 299) return answer.body
       throw new MtlsError(statusOfHttp(answer.status), `The archive download from ${shown} failed: HTTP ${answer.status}${this.uploadReason(answer.text)}.`, {
+        ...(answer.status >= 500 || answer.status === 408 ? {origin: 'transport' as const} : {}),
         hint: 'Download URLs expire within minutes: run the command again for a new one.',
       })
     } catch (error) {
@@ -807,9 +811,20 @@ export class ApigeeHttpClient {
   }
 
   /** The error without any token sent (or the upload URL's query), whatever it echoed. */
-  private scrub(error: unknown, url?: URL): unknown {
+  private scrub(error: unknown, url?: URL, extra: string[] = []): unknown {
     if (!(error instanceof MtlsError)) return error
     const secrets = [...this.secrets]
+    for (const value of extra) {
+      if (value.length < 4) continue
+      secrets.push(value)
+      // A signed URL in a body: its query is the credential, wherever it is echoed.
+      try {
+        const search = new URL(value).search
+        if (search.length > 1) secrets.push(search, search.slice(1))
+      } catch {
+        // Not a URL: the value itself is enough.
+      }
+    }
     if (url?.search) {
       secrets.push(url.search.slice(1), url.search)
       for (const value of url.searchParams.values()) if (value.length >= 8) secrets.push(value)

@@ -6,7 +6,7 @@ import {MtlsError} from '../errors.js'
 import {aliasName, keystoreName} from '../names.js'
 import {parseArchive} from '../runtime/snapshot.js'
 import type {ApigeeApi} from './api.js'
-import {expiringCertificates, listArchiveRows, mapLimit} from './views.js'
+import {expiringCertificates, listArchiveRows, mapLimit, orUndefined} from './views.js'
 
 /**
  * Where keystores and aliases are used: the target servers of each environment's latest
@@ -43,13 +43,8 @@ export async function deployedTargetServers(api: ApigeeApi, org: string, env: st
   const deployment = await latestSuccessfulDeployment(api, org, env)
   if (!deployment) return []
   const id = deployment.name.split('/').pop() as string
-  let parsed
-  try {
-    parsed = await parseArchive(await unzipArchive(await api.getArchiveZip(org, env, id), deployment.name), env)
-  } catch (error) {
-    if (error instanceof MtlsError && error.status === 'NOT_FOUND') return []
-    throw error
-  }
+  // Fails closed: a deployment whose archive cannot be read is an error, never "used by nobody".
+  const parsed = await parseArchive(await unzipArchive(await api.getArchiveZip(org, env, id), deployment.name), env)
   const servers = new Map<string, TargetServer>()
   for (const t of parsed.targetServers) if (t && typeof t.name === 'string') servers.set(t.name, t)
   const references = new Map<string, Promise<string | undefined>>()
@@ -59,10 +54,8 @@ export async function deployedTargetServers(api: ApigeeApi, org: string, env: st
     const name = value.slice('ref://'.length)
     let found = references.get(name)
     if (!found) {
-      found = api.getReference(org, env, name).then(
-        (r) => r.refers,
-        () => undefined,
-      )
+      // Only a reference that does not exist names no keystore; any other error is an error.
+      found = orUndefined(api.getReference(org, env, name)).then((r) => r?.refers)
       references.set(name, found)
     }
     return found.then((keystore) => ({keystore, reference: name}))

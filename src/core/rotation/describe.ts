@@ -1,5 +1,5 @@
 import type {RotationPlan} from './plan.js'
-import type {Made, RotationFailed} from './run.js'
+import {DeploymentFailed, type Made, type RotationFailed} from './run.js'
 
 /** A rotation's plan in words: printed on stderr before a rotation, and as the result of --dry-run. */
 export function describePlan(plan: RotationPlan, options: {dryRun?: boolean} = {}): string {
@@ -39,6 +39,13 @@ const madeWords = (m: Made) => (m.kind === 'alias' ? `alias [${m.name}] in keyst
 export function describeFailure(failure: RotationFailed, source: string): string {
   const where = {plan: 'planning', create: 'making the new resources', preflight: 'the preflight', deploy: 'the deployment', write: 'writing the source folder', 'delete-old': 'deleting the old one'}[failure.stage]
   if (failure.stage === 'delete-old') return `The rotation succeeded (deployed, ${source} written); it stopped at ${where}.`
+  const made0 = failure.made.map(madeWords).join(', ')
+  if (failure.stage === 'write') {
+    return `The rotation deployed, then stopped at ${where}: the latest deployment uses ${made0 || 'the new resources'}, so keep them; ${source} is unchanged: apply the diff above to it by hand.`
+  }
+  if (failure.stage === 'deploy' && !(failure.reason instanceof DeploymentFailed) && failure.made.length > 0) {
+    return `The rotation stopped at ${where} with its outcome unknown (the deployment may still go through): made and kept: ${made0}; do not delete them before \`mtlsctl archives list\` shows how the deployment ended; ${source} is unchanged.`
+  }
   const made = failure.made.length === 0 ? 'nothing was made' : `made and kept: ${failure.made.map(madeWords).join(', ')} (harmless: no deployment names them; delete them, or give a new name when you rotate again)`
   return `The rotation stopped at ${where}: ${made}; ${source} is unchanged.`
 }

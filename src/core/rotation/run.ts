@@ -6,6 +6,7 @@ import {validateArchiveFor, waitForOperation} from '../apigee/views.js'
 import {archiveRoot, zipArchive} from '../archives/source.js'
 import type {Problem} from '../archives/validate.js'
 import {failedPrecondition, MtlsError} from '../errors.js'
+import {orUndefined} from '../apigee/views.js'
 import type {Operation} from '../operations.js'
 import {
   planAliasRotation,
@@ -200,7 +201,7 @@ async function deleteOld(api: ApigeeApi, plan: RotationPlan, result: RotationRes
   const others: string[] = []
   for (const name of await api.listReferenceNames(org, env)) {
     if (replaced.has(name)) continue
-    const reference = await api.getReference(org, env, name).catch(() => undefined)
+    const reference = await orUndefined(api.getReference(org, env, name))
     if (reference?.refers === plan.keystore) others.push(name)
   }
   if (others.length > 0) {

@@ -73,9 +73,13 @@ export async function lockSourceFolder(dir: string, options: SourceLockOptions =
     if (fd !== undefined) {
       try {
         fs.writeSync(fd, `${process.pid}\n${os.hostname()}\n${token}\n`)
-      } finally {
+      } catch (error) {
+        // An empty lock (disk full) would hold every other rotation until it went stale.
         fs.closeSync(fd)
+        fs.rmSync(file, {force: true})
+        throw error
       }
+      fs.closeSync(fd)
       break
     }
     const owner = readOwner(file)
