@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcess} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -106,7 +106,10 @@ beforeAll(async () => {
     expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
   }
 })
+/** CLI processes a test started itself (killed here if the test failed before they ended). */
+const children: ChildProcess[] = []
 afterAll(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   await Promise.all(proxies.splice(0).map((p) => p.close()))
   await Promise.all(emulators.splice(0).map((e) => stopHard(e)))
   // A deployment worker still paused (a test that failed before killing it) goes on and ends.
@@ -207,6 +210,7 @@ describe('the emulator stopped in the middle of a blocking archives deploy (issu
       env: cliEnv(clientHome, remoteEnv(emulator.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    children.push(child)
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

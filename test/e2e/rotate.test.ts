@@ -21,7 +21,13 @@ import {call, startRuntime, type RunningRuntime} from '../helpers/runtime.js'
 if (!NGINX) console.log('SKIPPED test/e2e/rotate.test.ts: nginx is not installed (scripts/test.sh installs it).')
 
 const HELLO = '{"message": "Hello world!"}'
-const TODAY = new Date().toISOString().slice(0, 10).replaceAll('-', '')
+/** A default name's -YYYYMMDD: the UTC date when the command ran (a run may straddle midnight). */
+function dated(base: string, name: string): string {
+  expect(name).toMatch(new RegExp(`^${base}-\\d{8}$`))
+  const day = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '')
+  expect([day(new Date(Date.now() - 3_600_000)), day(new Date())]).toContain(name.slice(-8))
+  return name
+}
 
 /** A serial as nginx's $ssl_client_serial prints it (upper-case hex, an even number of digits). */
 const nginxSerial = (hex: string) => {
@@ -198,7 +204,7 @@ describe.skipIf(!NGINX).each(['local', 'remote'] as const)("the seed's certifica
     const mark = served.mark()
     const rotated = await ok(['aliases', 'rotate', 'mtls_alias', '--keystore', 'mtls_keystore', '--source', src, '--ca', 'RootCA', '--format', 'json'])
     const result = JSON.parse(rotated.stdout)
-    const newAlias = `mtls_alias-${TODAY}`
+    const newAlias = dated('mtls_alias', result.newAlias)
     expect(result).toMatchObject({organization: 'myorg', environment: 'dev', keystore: 'mtls_keystore', oldAlias: 'mtls_alias', newAlias, targetServers: ['mymtlstarget'], oldDeleted: false})
     // The plan and the diff on stderr, then gcloud's progress line.
     expect(rotated.stderr).toContain('mymtlstarget: sSLInfo.keyAlias mtls_alias -> ' + newAlias)
@@ -233,7 +239,7 @@ describe.skipIf(!NGINX).each(['local', 'remote'] as const)("the seed's certifica
     const mark = served.mark()
     const rotated = await ok(['keystores', 'rotate', 'b_truststore', '--new-keystore', 'b_truststore2', '--source', src, '--ca', 'RootCA2', '--delete-old', '--format', 'json'])
     const result = JSON.parse(rotated.stdout)
-    const newRef = `b_truststore_ref-${TODAY}`
+    const newRef = dated('b_truststore_ref', result.newReferences[0])
     expect(result).toMatchObject({keystore: 'b_truststore', newKeystore: 'b_truststore2', newReferences: [newRef], targetServers: ['backend2'], oldDeleted: true, deletedReferences: ['b_truststore_ref']})
     expect(result.newAliases).toEqual([expect.objectContaining({keystore: 'b_truststore2', alias: 'RootCA2', type: 'CERT', subject: 'CN=my-ca-2'})])
     expect(rotated.stderr).toContain(`backend2: sSLInfo.trustStore ref://b_truststore_ref -> ref://${newRef}`)
@@ -373,15 +379,17 @@ describe.skipIf(!NGINX).each(['local', 'remote'] as const)("the seed's certifica
     ])
     expect(a.code, a.stderr).toBe(0)
     expect(b.code, b.stderr).toBe(0)
+    const newA = dated('cc_a', JSON.parse(a.stdout).newAlias)
+    const newB = dated('cc_b', JSON.parse(b.stdout).newAlias)
     const file = fs.readFileSync(path.join(ccSrc, 'main/apigee/environments/cc/targetservers.json'), 'utf8')
-    expect(file).toContain(`"keyAlias": "cc_a-${TODAY}"`)
-    expect(file).toContain(`"keyAlias": "cc_b-${TODAY}"`)
+    expect(file).toContain(`"keyAlias": "${newA}"`)
+    expect(file).toContain(`"keyAlias": "${newB}"`)
     const deployments = [JSON.parse(a.stdout).archiveDeployment, JSON.parse(b.stdout).archiveDeployment]
     const rows = JSON.parse((await ok(['archives', 'list', '--format', 'json', ...e])).stdout)
     expect(rows).toHaveLength(3)
     expect(rows.slice(0, 2).map((r: {archiveId: string}) => r.archiveId).sort()).toEqual([...deployments].sort())
     // The latest deployment uses both new aliases (where-used reads its zip); both old ones are deleted.
-    for (const [alias, server] of [[`cc_a-${TODAY}`, 'cc1'], [`cc_b-${TODAY}`, 'cc2']]) {
+    for (const [alias, server] of [[newA, 'cc1'], [newB, 'cc2']]) {
       const described = JSON.parse((await ok(['aliases', 'describe', alias, '--keystore', 'mtls_keystore', '--format', 'json', ...e])).stdout)
       expect(described.usedBy, alias).toEqual([expect.objectContaining({environment: 'cc', archiveDeployment: rows[0].archiveId, targetServer: server})])
     }

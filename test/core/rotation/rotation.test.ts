@@ -128,11 +128,13 @@ describe('rotation engine (local engine)', () => {
 
   afterEach(() => rmTemp(dir))
 
-  const request = (extra: object = {}) => ({org: 'o', env: 'dev', source, keystore: 'ks', alias: 'gw', from: {kind: 'source' as const, source: keycert(gateway2, 'gw2')}, ...extra})
+  // One fixed instant for the plan and the expectations: the -YYYYMMDD suffix cannot change between them.
+  const now = new Date()
+  const request = (extra: object = {}) => ({org: 'o', env: 'dev', source, keystore: 'ks', alias: 'gw', from: {kind: 'source' as const, source: keycert(gateway2, 'gw2')}, now, ...extra})
 
   it('plans: the target servers naming the alias (directly or through a reference to its keystore), the reference kept, other environments left alone', async () => {
     const {plan} = await planAliasRotation(api, request())
-    const newAlias = `gw-${dateSuffix()}`
+    const newAlias = `gw-${dateSuffix(now)}`
     expect(plan.newAlias).toBe(newAlias)
     expect(plan.targetServers).toEqual([
       {targetServer: 'direct', field: 'keyAlias', from: 'gw', to: newAlias},
@@ -145,7 +147,7 @@ describe('rotation engine (local engine)', () => {
   })
 
   it('refuses a default name already taken (ALREADY_EXISTS naming --new-alias), and a source where nothing names the alias', async () => {
-    await addAlias(store, 'o', 'dev', 'ks', `gw-${dateSuffix()}`, keycert(gateway2, 'gw2'))
+    await addAlias(store, 'o', 'dev', 'ks', `gw-${dateSuffix(now)}`, keycert(gateway2, 'gw2'))
     expect((await refusal(planAliasRotation(api, request()), 'ALREADY_EXISTS')).hint).toContain('--new-alias')
     await addAlias(store, 'o', 'dev', 'ks', 'unused', keycert(gateway2, 'gw2'))
     const none = await refusal(planAliasRotation(api, request({alias: 'unused', newAlias: 'n'})), 'FAILED_PRECONDITION')
