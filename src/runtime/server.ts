@@ -271,11 +271,19 @@ function onResponseDrain(this: ResponseWithForward): void {
 }
 
 export async function startRuntimeServer(options: RuntimeServerOptions): Promise<RuntimeServer> {
-  const loader = new SnapshotLoader(options.store, {onChange: options.onChange})
+  // What a load says ("Serving ...", "cannot connect ...") is told once its snapshot serves, not
+  // while it is still being read: whoever reads the log then meets the configuration it names.
+  let said: string[] = []
+  const tell = () => {
+    const messages = said
+    said = []
+    for (const message of messages) options.onChange?.(message)
+  }
+  const loader = new SnapshotLoader(options.store, {onChange: (message) => said.push(message)})
   const pools = new Pools(await import('undici'))
   const accessLog = new AccessLog(options.log)
   const timeoutMs = options.timeoutMs ?? 15_000
-  let current = await loader.load()
+  let current = await loader.load().finally(tell)
   let reloading: Promise<RuntimeSnapshot> | undefined
 
   const reload = (): Promise<RuntimeSnapshot> => {
@@ -288,7 +296,10 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
         pools.retain(keys)
         return snapshot
       })
-      .finally(() => (reloading = undefined))
+      .finally(() => {
+        reloading = undefined
+        tell()
+      })
     return reloading
   }
 
