@@ -169,6 +169,23 @@ function duration(ms: number): string {
 }
 
 /** One line, at most `max` characters. */
+/** An upload or download URL the API gave (`:generateUploadUrl`, `:generateDownloadUrl`), checked. */
+function signedUrl(uri: string, what: 'upload' | 'download'): URL {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    throw new MtlsError('INTERNAL', `The Apigee API gave ${what === 'upload' ? 'an upload' : 'a download'} URL that is not a URL.`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new MtlsError('INTERNAL', `The Apigee API gave ${what === 'upload' ? 'an upload' : 'a download'} URL that is not http(s) (${url.protocol}).`)
+  }
+  return url
+}
+
+/** A signed URL's server that failed (5xx) or timed out (408) after the retries gave no answer: exit 4. */
+const signedUrlOrigin = (status: number) => (status >= 500 || status === 408 ? {origin: 'transport' as const} : {})
+
 function clip(text: string, max: number): string {
   const line = text.replace(/\s+/g, ' ').trim()
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`
@@ -407,15 +424,7 @@ export class ApigeeHttpClient {
 
   /** The PUT of an archive to an upload URL: no Authorization header, GCS's headers. Retried like a PUT. */
   async uploadArchive(uploadUri: string, zip: Buffer): Promise<void> {
-    let url: URL
-    try {
-      url = new URL(uploadUri)
-    } catch {
-      throw new MtlsError('INTERNAL', 'The Apigee API gave an upload URL that is not a URL.')
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new MtlsError('INTERNAL', `The Apigee API gave an upload URL that is not http(s) (${url.protocol}).`)
-    }
+    const url = signedUrl(uploadUri, 'upload')
     const shown = displayUrl(url)
     const exchange: Exchange = {
       url,
@@ -436,7 +445,7 @@ export class ApigeeHttpClient {
       const answer = await this.exchange(exchange)
       if (answer.status >= 200 && answer.status <= 299) return
       throw new MtlsError(statusOfHttp(answer.status), `The archive upload to ${shown} failed: HTTP ${answer.status}${this.uploadReason(answer.text)}.`, {
-        ...(answer.status >= 500 || answer.status === 408 ? {origin: 'transport' as const} : {}),
+        ...signedUrlOrigin(answer.status),
         hint: answer.status === 403 || answer.status === 404 || answer.status === 400
           ? 'Upload URLs expire and serve one upload: run the command again for a new one.'
           : `Run the command again; if it keeps failing, check the network path to ${url.host}${this.proxyHint(url)}.`,
@@ -451,15 +460,7 @@ export class ApigeeHttpClient {
    * (the signed URL is the credential), at most 1 GiB. Retried like a GET.
    */
   async downloadArchive(downloadUri: string): Promise<Buffer> {
-    let url: URL
-    try {
-      url = new URL(downloadUri)
-    } catch {
-      throw new MtlsError('INTERNAL', 'The Apigee API gave a download URL that is not a URL.')
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new MtlsError('INTERNAL', `The Apigee API gave a download URL that is not http(s) (${url.protocol}).`)
-    }
+    const url = signedUrl(downloadUri, 'download')
     const shown = displayUrl(url)
     const exchange: Exchange = {
       url,
@@ -478,7 +479,7 @@ export class ApigeeHttpClient {
       const answer = await this.exchange(exchange)
       if (answer.status >= 200 && answer.status <= 299) return answer.body
       throw new MtlsError(statusOfHttp(answer.status), `The archive download from ${shown} failed: HTTP ${answer.status}${this.uploadReason(answer.text)}.`, {
-        ...(answer.status >= 500 || answer.status === 408 ? {origin: 'transport' as const} : {}),
+        ...signedUrlOrigin(answer.status),
         hint: 'Download URLs expire within minutes: run the command again for a new one.',
       })
     } catch (error) {
