@@ -1,5 +1,5 @@
 import type {CertificateRow} from '../aliases.js'
-import type {ArchiveDeployment} from '../archives/deployments.js'
+import type {ArchiveDeploymentRow} from '../archives/deployments.js'
 import {unzipArchive} from '../archives/source.js'
 import type {TargetServer} from '../archives/validate.js'
 import {MtlsError} from '../errors.js'
@@ -30,19 +30,16 @@ export interface TargetServerUse {
   trustStoreReference?: string
 }
 
-/** The environment's latest archive deployment whose operation succeeded, if any. */
-export async function latestSuccessfulDeployment(api: ApigeeApi, org: string, env: string): Promise<ArchiveDeployment | undefined> {
-  const rows = await listArchiveRows(api, org, env)
-  const latest = rows.find((r) => r.operationStatus === 'Deployed')
-  if (!latest) return undefined
-  return api.getArchiveDeployment(org, env, latest.archiveId)
+/** The environment's latest archive deployment whose operation succeeded, if any (its list row). */
+export async function latestSuccessfulDeployment(api: ApigeeApi, org: string, env: string): Promise<ArchiveDeploymentRow | undefined> {
+  return (await listArchiveRows(api, org, env)).find((r) => r.operationStatus === 'Deployed')
 }
 
 /** Every (proxy, target server) of the environment's latest successful deployment, with its keystores. */
 export async function deployedTargetServers(api: ApigeeApi, org: string, env: string): Promise<TargetServerUse[]> {
   const deployment = await latestSuccessfulDeployment(api, org, env)
   if (!deployment) return []
-  const id = deployment.name.split('/').pop() as string
+  const id = deployment.archiveId
   // Fails closed: a deployment whose archive cannot be read is an error, never "used by nobody".
   const parsed = await parseArchive(await unzipArchive(await api.getArchiveZip(org, env, id), deployment.name), env)
   const servers = new Map<string, TargetServer>()
