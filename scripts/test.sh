@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# tmux: the terminal tests (prompts, arrow-key pickers, Ctrl-C) drive the CLI on a real terminal.
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # Real peers: etcd 3.4 with etcdctl (cert-manager tests), nginx (cert-manager and runtime
 # tests), wrk (the runtime's bench, npm run bench).
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
