@@ -98,6 +98,9 @@ export interface GcloudResult {
  */
 export function gcloud(args: string[], options: {url: string; tokenFile: string; cwd?: string}): Promise<GcloudResult> {
   const config = tempDir('mtlsctl-gcloud-')
+  // gcloud asks DNS for metadata.google.internal (is this a GCE VM?) and caches the answer in
+  // its folder's `gce` file: written beforehand, nothing leaves this machine.
+  fs.writeFileSync(path.join(config, 'gce'), 'False')
   return new Promise((resolve) => {
     execFile(
       'gcloud',
@@ -111,6 +114,7 @@ export function gcloud(args: string[], options: {url: string; tokenFile: string;
           CLOUDSDK_API_ENDPOINT_OVERRIDES_APIGEE: options.url,
           CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: options.tokenFile,
           CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: 'true',
+          CLOUDSDK_CORE_CHECK_GCE_METADATA: 'false',
           CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: 'true',
         },
         maxBuffer: 16 * 1024 * 1024,
