@@ -5,6 +5,7 @@
 // - dist/mtlsctl.cjs.cache: that code cache, written by running one command (code-cache.mjs);
 // - dist/prestart.js: what bin/run.js begins before the CLI loads (src/prestart.ts);
 // - dist/worker.js: the detached worker of `archives deploy --async`;
+// - dist/runtime-worker.js: a worker process of `runtime start --workers N`;
 // - oclif.manifest.json, regenerated.
 import {execFileSync} from 'node:child_process'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -86,6 +87,6 @@ await build({
   plugins: [ordinalCommandSort],
 })
 await rewriteDynamicImports('dist/mtlsctl.cjs')
-await build({...common, entryPoints: {prestart: 'src/prestart.ts', worker: 'src/worker.ts'}, format: 'esm', outdir: 'dist', banner: esmBanner})
+await build({...common, entryPoints: {prestart: 'src/prestart.ts', worker: 'src/worker.ts', 'runtime-worker': 'src/runtime-worker.ts'}, format: 'esm', outdir: 'dist', banner: esmBanner})
 run(process.execPath, ['scripts/code-cache.mjs'])
 run('npx', ['oclif', 'manifest'])

@@ -58,3 +58,25 @@ export class AccessLog {
     this.sink(lines)
   }
 }
+
+/** Largest write a pipe takes whole (POSIX PIPE_BUF): the workers' lines never interleave. */
+const ATOMIC_WRITE = 4096
+
+/** Writes access-log lines to the shared stderr in whole lines of at most ATOMIC_WRITE bytes each. */
+export function writeLines(lines: string, write: (chunk: string) => void = (chunk) => process.stderr.write(chunk)): void {
+  if (lines.length <= ATOMIC_WRITE / 4 || Buffer.byteLength(lines) <= ATOMIC_WRITE) return write(lines)
+  let chunk = ''
+  let bytes = 0
+  for (const line of lines.split('\n')) {
+    if (line === '') continue
+    const size = Buffer.byteLength(line) + 1
+    if (bytes + size > ATOMIC_WRITE && chunk !== '') {
+      write(chunk)
+      chunk = ''
+      bytes = 0
+    }
+    chunk += `${line}\n`
+    bytes += size
+  }
+  if (chunk !== '') write(chunk)
+}

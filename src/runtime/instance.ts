@@ -22,6 +22,8 @@ export interface RuntimeInstance {
   startedAt: string
   /** Whether it serves HTTPS (--tls-cert). */
   https: boolean
+  /** Worker processes serving (`runtime start --workers`); absent: the runtime is one process. */
+  workers?: number
   /** Started by `emulator start --runtime-port`: it lives in the emulator's process and stops with it. */
   inEmulator?: boolean
 }
@@ -120,7 +122,19 @@ export async function claimRuntimeFolder(root: string, pid = process.pid): Promi
   throw internal(`Could not write the pid file ${file(root, 'pid')}.`)
 }
 
-export function recordRuntime(instance: RuntimeInstance): void {
+/** Records where this process's runtime listens (`runtime.json`), once it listens. */
+export function recordRuntime(root: string, listening: {url: string; host: string; port: number}, how: {https: boolean; workers?: number; inEmulator?: boolean}): void {
+  const instance: RuntimeInstance = {
+    pid: process.pid,
+    url: listening.url,
+    host: listening.host,
+    port: listening.port,
+    stateFolder: root,
+    startedAt: new Date().toISOString(),
+    https: how.https,
+    ...(how.workers === undefined ? {} : {workers: how.workers}),
+    ...(how.inEmulator ? {inEmulator: true} : {}),
+  }
   const target = file(instance.stateFolder, 'info')
   const tmp = `${target}.${process.pid}.tmp`
   fs.writeFileSync(tmp, JSON.stringify(instance, null, 2) + '\n', {mode: 0o600})

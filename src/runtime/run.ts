@@ -14,6 +14,16 @@ export interface HeldRuntime {
   stop(): Promise<void>
 }
 
+/** A listen error as the user's fix: the address in use or not allowed names the flag to change. */
+export function listenFailure(error: unknown, where: {host: string; port: number; inEmulator?: boolean}): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code !== 'EADDRINUSE' && code !== 'EACCES') return error
+  return failedPrecondition(
+    `Cannot listen on ${where.host}:${where.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : 'permission denied'}.`,
+    `Choose another ${where.inEmulator ? '--runtime-port' : '--port'} (0 picks a free one).`,
+  )
+}
+
 export async function holdRuntime(root: string, options: RuntimeServerOptions & {inEmulator?: boolean}): Promise<HeldRuntime> {
   await claimRuntimeFolder(root)
   let server: RuntimeServer
@@ -21,25 +31,9 @@ export async function holdRuntime(root: string, options: RuntimeServerOptions & 
     server = await startRuntimeServer(options)
   } catch (error) {
     releaseRuntimeFolder(root)
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw failedPrecondition(
-        `Cannot listen on ${options.host}:${options.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : 'permission denied'}.`,
-        `Choose another ${options.inEmulator ? '--runtime-port' : '--port'} (0 picks a free one).`,
-      )
-    }
-    throw error
+    throw listenFailure(error, options)
   }
-  recordRuntime({
-    pid: process.pid,
-    url: server.url,
-    host: server.host,
-    port: server.port,
-    stateFolder: root,
-    startedAt: new Date().toISOString(),
-    https: options.tls !== undefined,
-    ...(options.inEmulator ? {inEmulator: true} : {}),
-  })
+  recordRuntime(root, server, {https: options.tls !== undefined, inEmulator: options.inEmulator})
   return {
     server,
     async stop() {

@@ -41,6 +41,8 @@ export interface RuntimeServerOptions {
   log?: (lines: string) => void
   /** A deployment starts or stops being served. */
   onChange?: (message: string) => void
+  /** The pid the status path names: the runtime's own (its primary process when it runs workers). */
+  pid?: number
 }
 
 export interface RuntimeServer {
@@ -313,7 +315,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     // The configuration this request started with: a reload does not change it.
     const snapshot = current
     if (url === STATUS_PATH && method === 'GET') {
-      const body = JSON.stringify({pid: process.pid, generation: snapshot.generation, serving: servedEnvironments(snapshot)})
+      const body = JSON.stringify({pid: options.pid ?? process.pid, worker: process.pid, generation: snapshot.generation, serving: servedEnvironments(snapshot)})
       res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(body)})
       res.end(body)
       return

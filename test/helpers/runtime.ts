@@ -28,7 +28,8 @@ export function startRuntime(home: string, args: string[] = [], options: {cwd?: 
     stdout += d
     for (const w of [...waiters]) w()
   })
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
+  // 'close': the process has exited and everything it (and its workers) wrote has been read.
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)))
   const waitOn = (text: () => string, re: RegExp, from = 0) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const check = () => {

@@ -1,4 +1,6 @@
 import * as Flags from '@oclif/core/flags'
+import {availableParallelism} from 'node:os'
+import * as path from 'node:path'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {stopSignal} from '../../cli/signals.js'
@@ -8,6 +10,7 @@ import {stateHome} from '../../core/store/index.js'
 import {reportToParent, startDetachedRuntime} from '../../runtime/daemon.js'
 import {runtimeLogFile} from '../../runtime/instance.js'
 import {holdRuntime} from '../../runtime/run.js'
+import {holdRuntimeWorkers} from '../../runtime/workers.js'
 
 interface Started {
   url: string
@@ -22,10 +25,12 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
     "For each environment, serves the proxies of its latest successful archive deployment: the request's host ORG-ENV.<anything> picks the environment (any host, when only one environment has a deployment), the basepath the proxy, and the operations of its config.yaml the target. Target servers are called as their sSLInfo says: the key alias as the client certificate, the truststore's certificates as the trusted CAs, the protocols, ciphers and commonName; through keep-alive pools with TLS session reuse.",
     "Failures are answered as Apigee's runtime answers them, e.g. 503 `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: 268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED`; whatever the target answers passes through untouched. One access-log line per request on stderr.",
     'A new deployment is served from the next request after it is read (the state folder is read every 250 ms); requests in flight finish on the configuration they started with. Prints the URL and a curl line on stdout. Stop it with Ctrl-C, or with `mtlsctl runtime stop` when started with --detach.',
+    'It forwards on every core: --workers processes (default: one per CPU, as Envoy runs a worker per core) share the listening socket; a "Serving ..." line is printed once every worker serves that deployment. --workers 1 runs it in one process.',
   ].join('\n\n')
   static examples = [
     '<%= config.bin %> runtime start',
     '<%= config.bin %> runtime start --port 8443 --tls-cert myorg-dev --detach',
+    '<%= config.bin %> runtime start --workers 1',
   ]
   static defaultFormat = 'yaml'
   static flags = {
@@ -36,6 +41,7 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
       helpValue: 'NAME',
     }),
     'upstream-timeout': Flags.integer({description: 'Seconds to wait for a target server to answer before 504 `upstream request timeout`.', default: 15, min: 1, helpValue: 'SECONDS'}),
+    workers: Flags.integer({description: 'Worker processes that forward requests (default: one per CPU; 1: the runtime is one process).', min: 1, max: 256, helpValue: 'N'}),
     detach: Flags.boolean({description: 'Run in the background (pid file and log in the state folder); stop with `mtlsctl runtime stop`.'}),
   }
 
@@ -60,7 +66,7 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
   }
 
   private async detach(root: string, certificate: ServerCertificate | undefined): Promise<Started> {
-    const args = ['--host', this.flags.host, '--port', String(this.flags.port), '--upstream-timeout', String(this.flags['upstream-timeout']), '--verbosity', this.out.verbosity]
+    const args = ['--host', this.flags.host, '--port', String(this.flags.port), '--upstream-timeout', String(this.flags['upstream-timeout']), '--workers', String(this.workers()), '--verbosity', this.out.verbosity]
     if (certificate) args.push('--tls-cert', certificate.certFile)
     const log = runtimeLogFile(root)
     const {pid, url} = await startDetachedRuntime(this.config.root, args, root, log)
@@ -70,25 +76,45 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
     return {url, pid, stateFolder: root, curl: await curlCommand(this.store, {url, snapshot, hostnames: certificate?.hostnames, certPem: certificate?.cert})}
   }
 
+  private workers(): number {
+    return this.flags.workers ?? availableParallelism()
+  }
+
   private async serve(root: string, certificate: ServerCertificate | undefined): Promise<void> {
     const quiet = this.out.verbosity === 'error' || this.out.verbosity === 'none'
-    const held = await holdRuntime(root, {
-      store: this.store,
+    const workers = this.workers()
+    const settings = {
       host: this.flags.host,
       port: this.flags.port,
       tls: certificate ? {cert: certificate.cert, key: certificate.key} : undefined,
       timeoutMs: this.flags['upstream-timeout'] * 1000,
-      log: quiet ? undefined : (lines) => process.stderr.write(lines),
-      onChange: (message) => this.out.status(message),
-    })
-    const {server} = held
-    this.out.status(`Runtime listening on ${server.url} (state folder ${root}).`)
-    const curl = await curlCommand(this.store, {url: server.url, snapshot: server.snapshot(), hostnames: certificate?.hostnames, certPem: certificate?.cert})
-    await this.emit({url: server.url, pid: process.pid, stateFolder: root, curl} satisfies Started)
-    reportToParent({url: server.url, pid: process.pid})
+      onChange: (message: string) => this.out.status(message),
+    }
+    let held: {url: string; failed?: Promise<never>; stop(): Promise<void>}
+    let snapshot
+    if (workers === 1) {
+      const one = await holdRuntime(root, {...settings, store: this.store, log: quiet ? undefined : (lines) => process.stderr.write(lines)})
+      held = {url: one.server.url, stop: () => one.stop()}
+      snapshot = one.server.snapshot()
+    } else {
+      held = await holdRuntimeWorkers({...settings, root, workers, script: path.join(this.config.root, 'dist', 'runtime-worker.js'), accessLog: !quiet})
+      const {SnapshotLoader} = await import('../../core/runtime/index.js')
+      snapshot = await new SnapshotLoader(this.store).load()
+    }
+    const {url} = held
+    this.out.status(`Runtime listening on ${url} (state folder ${root}${workers === 1 ? '' : `, ${workers} workers`}).`)
+    const curl = await curlCommand(this.store, {url, snapshot, hostnames: certificate?.hostnames, certPem: certificate?.cert})
+    await this.emit({url, pid: process.pid, stateFolder: root, curl} satisfies Started)
+    reportToParent({url, pid: process.pid})
 
     const signal = stopSignal()
-    await signal.received
+    try {
+      await (held.failed ? Promise.race([signal.received, held.failed]) : signal.received)
+    } catch (error) {
+      signal.release()
+      await held.stop()
+      throw error
+    }
     this.out.status('Stopping the runtime...')
     try {
       await held.stop()
