@@ -139,6 +139,10 @@ interface ForwardContext {
 class Forward {
   private settled = false
   private answered = false
+  /** Body bytes still to come, when the target sent content-length. */
+  private remaining = -1
+  /** The whole body, when it came in one chunk: written with the end of the response. */
+  private whole: Buffer | undefined
   private abortUpstream: ((error?: Error) => void) | undefined
   private resumeUpstream: (() => void) | undefined
   private readonly timer: NodeJS.Timeout
@@ -226,7 +230,11 @@ class Forward {
     const out: string[] = []
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i].toString('latin1')
-      if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, rawHeaders[i + 1].toString('latin1'))
+      const lower = name.toLowerCase()
+      if (HOP_BY_HOP.has(lower)) continue
+      const value = rawHeaders[i + 1].toString('latin1')
+      if (lower === 'content-length') this.remaining = Number(value)
+      out.push(name, value)
     }
     this.res.writeHead(statusCode, statusText, out as unknown as http.OutgoingHttpHeaders)
     return true
@@ -234,6 +242,12 @@ class Forward {
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return false
+    // The whole body in one chunk (most answers): the end of the message follows at once, and
+    // one res.end(body) writes headers and body together, instead of a write and an end.
+    if (chunk.length === this.remaining && this.whole === undefined) {
+      this.whole = chunk
+      return true
+    }
     if (this.res.write(chunk)) return true
     // The client reads slower than the target sends: pause the target until it drains.
     this.res.once('drain', onResponseDrain)
@@ -248,7 +262,8 @@ class Forward {
     if (this.settled) return
     this.settled = true
     clearTimeout(this.timer)
-    this.res.end()
+    if (this.whole) this.res.end(this.whole)
+    else this.res.end()
     this.finish(this.res.statusCode)
   }
 

@@ -12,6 +12,7 @@ export {
   type UpstreamFailure,
 } from './replies.js'
 export {
+  normalizePath,
   parseTemplate,
   route,
   selectEnvironment,

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {curlCommand, parseArchive, route, type EnvironmentRoutes, type ResolvedTarget, type RuntimeSnapshot} from '../../../src/core/runtime/index.js'
+import {curlCommand, normalizePath, parseArchive, route, type EnvironmentRoutes, type ResolvedTarget, type RuntimeSnapshot} from '../../../src/core/runtime/index.js'
 
 const target = (name: string): ResolvedTarget => ({name, host: '127.0.0.1', port: 1, enabled: true, poolKey: name})
 
@@ -103,5 +103,19 @@ operations:
   it('a target_server_id missing from targetservers.json is reported, not thrown', async () => {
     const dev = await environment('myorg', 'dev', {'apiproxies/helloworld/config.yaml': SEED_CONFIG})
     expect(route({generation: 1, environments: [dev]}, 'h', 'GET', '/helloworld/foo')).toMatchObject({target: undefined, missingTarget: 'mymtlstarget'})
+  })
+
+  it('a path is normalised as the WHATWG URL parser does, with or without its fast path for plain paths', () => {
+    // Every path of up to 4 characters from an alphabet of the characters that matter (dots,
+    // percent signs, backslashes, characters the parser encodes, and plain ones).
+    const alphabet = ['a', 'Z', '0', '-', '_', '~', '!', '$', "'", '(', '*', ',', ';', '=', ':', '@', '/', '.', '%', '2', 'e', '\\', ' ', '"', '<', '`', '{', '|', '^', '[', 'é', '\t']
+    let paths = ['/']
+    const all = ['/']
+    for (let length = 1; length <= 3; length++) {
+      paths = paths.flatMap((p) => alphabet.map((c) => p + c))
+      all.push(...paths)
+    }
+    for (const p of all) expect(normalizePath(p), JSON.stringify(p)).toBe(new URL(`http://runtime.invalid${p}`).pathname)
+    expect(all.length).toBe(1 + 32 + 32 ** 2 + 32 ** 3)
   })
 })
