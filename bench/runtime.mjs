@@ -4,8 +4,11 @@
 //   - requests/s and p99 through `mtlsctl runtime start` with wrk (50 keep-alive connections,
 //     --seconds, default 10), against nginx itself proxying to the same backend with
 //     proxy_ssl_certificate, measured in the same run (target: >= 0.5x nginx's figure, p99 < 25 ms);
-//   - the runtime's resident memory after 100,000 requests against after 10,000 (target: within 10%).
-// Both proxies get one process (nginx: worker_processes 1), as the runtime is one Node process.
+//   - the runtime's resident memory after 100,000 requests against after 10,000 (target: within 10%),
+//     all its processes summed.
+// Both proxies do the same job with the same processes: the runtime with its default workers (one
+// per CPU), nginx with as many worker_processes; each writes one access-log line per request to a
+// file (nginx's default access_log, the runtime's stderr). The backend nginx has one worker.
 // Needs `npm run build`, nginx and wrk; skipped, saying why, when one is missing.
 //
 //   node bench/runtime.mjs [--seconds 10] [--requests 100000]   (npm run bench runs it)
@@ -26,6 +29,9 @@ const arg = (name, fallback) => {
 const seconds = arg('seconds', 10)
 const total = arg('requests', 100_000)
 const extra = process.env.RUNTIME_BENCH_ARGS ? process.env.RUNTIME_BENCH_ARGS.split(' ') : []
+// The runtime's workers (its --workers, default one per CPU) and nginx's worker_processes alike.
+const workersArg = extra.indexOf('--workers')
+const workers = workersArg >= 0 ? Number(extra[workersArg + 1]) : os.availableParallelism()
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 const nginxBin = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p))
 
@@ -64,19 +70,19 @@ const waitForPort = async (port) => {
   throw new Error(`nothing listens on ${port}`)
 }
 const children = []
-function nginx(name, port, http) {
+function nginx(name, port, http, processes = 1) {
   const dir = path.join(home, name)
   fs.mkdirSync(path.join(dir, 'tmp'), {recursive: true})
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),
     `${process.getuid?.() === 0 ? 'user root;' : ''}
 daemon off;
-worker_processes 1;
+worker_processes ${processes};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  access_log ${name === 'proxy' ? `${dir}/access.log` : 'off'};
   client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy; fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;
   ${http}
@@ -119,7 +125,10 @@ async function load(port, count) {
   agent.destroy()
   return failed
 }
-const rssNow = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
+const childrenOf = (pid) => fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+/** The runtime's resident memory: its process and its workers. */
+const rssNow = (pid) => [pid, ...childrenOf(pid)].reduce((sum, p) => sum + rssOf(p), 0)
 /**
  * Resident memory once the load has stopped and V8 has settled: right after a burst the heap
  * holds garbage that V8's memory reducer frees a few seconds later (RSS drops ~15% when idle),
@@ -168,7 +177,7 @@ try {
       proxy_ssl_trusted_certificate ${f('RootCA.pem')}; proxy_ssl_verify on;
       proxy_ssl_name localhost; proxy_ssl_server_name on; proxy_ssl_session_reuse on;
     }
-  }`)
+  }`, workers)
 
   // The seed's archive (examples/archives/runtime) pointed at this backend.
   const src = path.join(home, 'archive')
@@ -206,7 +215,7 @@ try {
   const rt = best(results.runtime)
   const ng = best(results.nginx)
   const ratio = rt.rps / ng.rps
-  console.log(`runtime bench: node ${process.version}, ${os.cpus().length} cpus, wrk -t2 -c50 -d${seconds}s, best of 2 runs each (after a warm-up)`)
+  console.log(`runtime bench: node ${process.version}, ${os.cpus().length} cpus, wrk -t2 -c50 -d${seconds}s, best of 2 runs each (after a warm-up); ${workers} worker processes each, both logging every request`)
   console.log(`  nginx proxy_ssl_certificate   ${ng.rps.toFixed(0).padStart(7)} req/s  p99 ${ng.p99.toFixed(2)} ms  non-2xx ${ng.errors}`)
   console.log(`  mtlsctl runtime               ${rt.rps.toFixed(0).padStart(7)} req/s  p99 ${rt.p99.toFixed(2)} ms  non-2xx ${rt.errors}`)
   console.log(`  ratio ${ratio.toFixed(2)}x nginx (target >= 0.5x): ${ratio >= 0.5 ? 'yes' : 'NO'}; p99 < 25 ms: ${rt.p99 < 25 ? 'yes' : 'NO'}`)
