@@ -127,8 +127,11 @@ async function load(port, count) {
 }
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
 const childrenOf = (pid) => fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
-/** The runtime's resident memory: its process and its workers. */
-const rssNow = (pid) => [pid, ...childrenOf(pid)].reduce((sum, p) => sum + rssOf(p), 0)
+/** The runtime's resident memory: its process and its workers, in all and the workers alone. */
+const rssNow = (pid) => {
+  const workers = childrenOf(pid).reduce((sum, p) => sum + rssOf(p), 0)
+  return {all: rssOf(pid) + workers, workers}
+}
 /**
  * Resident memory once the load has stopped and V8 has settled: right after a burst the heap
  * holds garbage that V8's memory reducer frees a few seconds later (RSS drops ~15% when idle),
@@ -141,7 +144,7 @@ async function rssKiB(pid) {
     await new Promise((r) => setTimeout(r, 200))
     samples.push(rssNow(pid))
   }
-  return samples.sort((a, b) => a - b)[2]
+  return samples.sort((a, b) => a.all - b.all)[2]
 }
 
 let runtime
@@ -236,8 +239,10 @@ try {
   const at10k = await rssKiB(runtime.pid)
   failed += await load(port2, total - total / 10)
   const at100k = await rssKiB(runtime.pid)
-  const growth = at100k / at10k
-  console.log(`  RSS after ${(total / 10).toLocaleString('en')} requests ${(at10k / 1024).toFixed(1)} MiB, after ${total.toLocaleString('en')} ${(at100k / 1024).toFixed(1)} MiB: ${((growth - 1) * 100).toFixed(1)}% (target within 10%): ${Math.abs(growth - 1) <= 0.1 ? 'yes' : 'NO'}; failed requests ${failed}`)
+  const growth = at100k.all / at10k.all
+  const mib = (kib) => (kib / 1024).toFixed(1)
+  const workersAlone = at10k.workers > 0 ? `; the workers alone ${mib(at10k.workers)} -> ${mib(at100k.workers)} MiB, ${((at100k.workers / at10k.workers - 1) * 100).toFixed(1)}%` : ''
+  console.log(`  RSS after ${(total / 10).toLocaleString('en')} requests ${mib(at10k.all)} MiB, after ${total.toLocaleString('en')} ${mib(at100k.all)} MiB: ${((growth - 1) * 100).toFixed(1)}% (target within 10%): ${Math.abs(growth - 1) <= 0.1 ? 'yes' : 'NO'}${workersAlone}; failed requests ${failed}`)
 } finally {
   runtime?.kill('SIGTERM')
   for (const c of children) c.kill('SIGTERM')
