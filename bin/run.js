@@ -29,7 +29,7 @@ const argv = process.argv.slice(2)
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   const {name, version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
-} else if (!['mtlsctl.cjs', 'prestart.js'].every((file) => existsSync(new URL(`../dist/${file}`, import.meta.url)))) {
+} else if (!['mtlsctl.cjs', 'prestart.js', 'runtime-worker.js'].every((file) => existsSync(new URL(`../dist/${file}`, import.meta.url)))) {
   process.stderr.write(`ERROR: mtlsctl is not built: run \`npm run build\` in ${fileURLToPath(new URL('..', import.meta.url))}\n`)
   process.exitCode = 1
 } else {

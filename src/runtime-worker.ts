@@ -41,16 +41,19 @@ process.on('message', async (message: ToWorker) => {
       timeoutMs: message.timeoutMs,
       reloadMs: message.reloadMs,
       log: message.accessLog ? (lines) => writeLines(lines) : undefined,
-      onChange: (said) => tell({type: 'said', message: said}),
+      onChange: (said, key) => tell({type: 'said', key, message: said}),
+      onClear: (key) => tell({type: 'said', key}),
       pid: message.primaryPid,
     })
     tell({type: 'listening', url: server.url, host: server.host, port: server.port})
   } catch (error) {
     const failure = listenFailure(error, message)
-    if (isMtlsError(failure)) tell({type: 'failed', status: failure.status, message: failure.message, hint: failure.hint})
-    else tell({type: 'failed', status: 'INTERNAL', message: (failure as Error).message})
-    process.exitCode = 1
-    process.disconnect()
+    const report: FromWorker = isMtlsError(failure)
+      ? {type: 'failed', status: failure.status, message: failure.message, hint: failure.hint}
+      : {type: 'failed', status: 'INTERNAL', message: (failure as Error).message}
+    // Exit once the primary has it (or cannot get it): the primary stops the others.
+    if (process.connected && process.send) process.send(report, () => process.exit(1))
+    else process.exit(1)
   }
 })
 tell({type: 'ready'})

@@ -39,8 +39,10 @@ export interface RuntimeServerOptions {
   timeoutMs?: number
   /** Where the access log goes: newline-terminated lines, one per request (a batch per write). */
   log?: (lines: string) => void
-  /** A deployment starts or stops being served. */
-  onChange?: (message: string) => void
+  /** A deployment starts or stops being served (`key`: what it is about, as SnapshotEvents says). */
+  onChange?: (message: string, key: string) => void
+  /** What the message of `key` said is no longer so. */
+  onClear?: (key: string) => void
   /** The pid the status path names: the runtime's own (its primary process when it runs workers). */
   pid?: number
 }
@@ -290,13 +292,16 @@ function onResponseDrain(this: ResponseWithForward): void {
 export async function startRuntimeServer(options: RuntimeServerOptions): Promise<RuntimeServer> {
   // What a load says ("Serving ...", "cannot connect ...") is told once its snapshot serves, not
   // while it is still being read: whoever reads the log then meets the configuration it names.
-  let said: string[] = []
+  let said: Array<{key: string; message?: string}> = []
   const tell = () => {
-    const messages = said
+    const events = said
     said = []
-    for (const message of messages) options.onChange?.(message)
+    for (const {key, message} of events) {
+      if (message === undefined) options.onClear?.(key)
+      else options.onChange?.(message, key)
+    }
   }
-  const loader = new SnapshotLoader(options.store, {onChange: (message) => said.push(message)})
+  const loader = new SnapshotLoader(options.store, {onChange: (message, key) => said.push({key, message}), onClear: (key) => said.push({key})})
   const pools = new Pools(await import('undici'))
   const accessLog = new AccessLog(options.log)
   const timeoutMs = options.timeoutMs ?? 15_000
@@ -368,7 +373,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   })
   const address = server.address() as AddressInfo
   const reloadTimer = setInterval(() => {
-    reload().catch((error) => options.onChange?.(`Cannot read the state folder: ${(error as Error).message}`))
+    reload().catch((error) => options.onChange?.(`Cannot read the state folder: ${(error as Error).message}`, 'state-folder'))
   }, options.reloadMs ?? 250)
   reloadTimer.unref()
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address

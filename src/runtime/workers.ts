@@ -51,7 +51,7 @@ export type ToWorker =
 export type FromWorker =
   | {type: 'ready'}
   | {type: 'listening'; url: string; host: string; port: number}
-  | {type: 'said'; message: string}
+  | {type: 'said'; key: string; message?: string}
   | {type: 'failed'; status: RpcStatus; message: string; hint?: string}
 
 export interface HeldRuntimeWorkers {
@@ -68,14 +68,15 @@ export interface HeldRuntimeWorkers {
 /** More restarts than this within RESTART_WINDOW_MS: the runtime stops instead. */
 const MAX_RESTARTS = 5
 const RESTART_WINDOW_MS = 60_000
-const STOP_TIMEOUT_MS = 15_000
+/** Beyond the route timeout, how long a stopping worker may take before it is killed. */
+const STOP_GRACE_MS = 5_000
 
 export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promise<HeldRuntimeWorkers> {
   const {root} = options
   await claimRuntimeFolder(root)
   cluster.schedulingPolicy = cluster.SCHED_RR
-  cluster.setupPrimary({exec: options.script, args: [], execArgv: options.execArgv ?? [], silent: false})
-  const start: ToWorker = {
+  cluster.setupPrimary({exec: options.script, args: [], execArgv: options.execArgv ?? process.execArgv, silent: false})
+  const start: ToWorker & {type: 'start'} = {
     type: 'start',
     root,
     host: options.host,
@@ -87,24 +88,42 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
     primaryPid: process.pid,
   }
 
+  let address!: {url: string; host: string; port: number}
   const live = new Map<number, Worker>()
   /** Workers whose module runs (they said 'ready'): only they hear messages. */
   const ready = new Set<number>()
-  /** Who has said each message since it was last printed, by worker id. */
-  const heard = new Map<string, Set<number>>()
+  /**
+   * What each worker says now, by key (SnapshotEvents: an environment, a target server), and
+   * what was printed. The workers that count are those of the start and, once it listens, a
+   * replacement. A message is printed when every counted worker says it and it is not what was
+   * printed last for its key: once, when the last worker switches, whatever order they switch in
+   * and whichever of them die or are replaced meanwhile.
+   */
+  const says = new Map<number, Map<string, string>>()
+  const counted = new Set<number>()
+  const printed = new Map<string, string>()
   const restarts: number[] = []
+  let startingUp = true
   let stopping = false
   let fail!: (error: Error) => void
   const failed = new Promise<never>((_, reject) => (fail = reject))
   failed.catch(() => {})
 
-  const sayWhatAllSaid = () => {
-    for (const [message, ids] of heard) {
-      if ([...live.keys()].every((id) => ids.has(id))) {
-        heard.delete(message)
-        options.onChange?.(message)
-      }
+  const settle = (key: string) => {
+    if (counted.size === 0) return
+    const said = new Set([...counted].map((id) => says.get(id)?.get(key)))
+    if (said.size !== 1) return
+    const [message] = said
+    if (message === undefined) printed.delete(key)
+    else if (printed.get(key) !== message) {
+      printed.set(key, message)
+      options.onChange?.(message)
     }
+  }
+  const settleAll = () => {
+    const keys = new Set<string>()
+    for (const id of counted) for (const key of says.get(id)?.keys() ?? []) keys.add(key)
+    for (const key of keys) settle(key)
   }
 
   let listening!: (address: {url: string; host: string; port: number}) => void
@@ -114,80 +133,101 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
     notListening = reject
   })
   let waitingFor = options.workers
+  const send = (worker: Worker, message: ToWorker) =>
+    worker.send(message, (error: Error | null) => {
+      // Gone meanwhile (its channel closed): its exit is handled where workers exit.
+      if (error) worker.process.kill('SIGTERM')
+    })
 
   const fork = (initial: boolean): Worker => {
     const worker = cluster.fork()
     live.set(worker.id, worker)
+    says.set(worker.id, new Map())
+    if (initial) counted.add(worker.id)
     let up = false
+    // A send to a worker whose channel has just closed reports EPIPE here, not as an exception.
+    worker.on('error', () => {})
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
         case 'ready':
           // Its settings are sent once it listens for them: a message sent before the worker's
           // module has run would find no listener and be lost.
           ready.add(worker.id)
-          if (!stopping) worker.send(start)
+          if (!stopping) send(worker, start)
           break
-        case 'said': {
-          const ids = heard.get(message.message) ?? new Set<number>()
-          ids.add(worker.id)
-          heard.set(message.message, ids)
-          sayWhatAllSaid()
+        case 'said':
+          if (message.message === undefined) says.get(worker.id)?.delete(message.key)
+          else says.get(worker.id)?.set(message.key, message.message)
+          if (counted.has(worker.id)) settle(message.key)
           break
-        }
         case 'listening':
           up = true
           if (initial && --waitingFor === 0) listening(message)
+          if (!initial) {
+            // All workers gone at once, the shared socket closed with them, and `--port 0` picked
+            // another: not the address runtime.json and the user have.
+            if (message.port !== address.port) {
+              fail(new MtlsError('INTERNAL', `Every runtime worker exited at once; the replacement listens on port ${message.port}, not ${address.port}.`, {hint: 'Start the runtime again.'}))
+              return
+            }
+            counted.add(worker.id)
+            settleAll()
+          }
           break
         case 'failed':
-          notListening(new MtlsError(message.status, message.message, {hint: message.hint}))
+          if (startingUp) notListening(new MtlsError(message.status, message.message, {hint: message.hint}))
           break
       }
     })
     worker.on('exit', (code, signal) => {
       live.delete(worker.id)
       ready.delete(worker.id)
-      for (const ids of heard.values()) ids.delete(worker.id)
+      says.delete(worker.id)
+      counted.delete(worker.id)
       if (stopping) return
-      sayWhatAllSaid()
-      if (!up) {
-        notListening(new MtlsError('INTERNAL', `A runtime worker exited (${signal ?? `code ${code}`}) before it listened.`))
+      const how = signal ?? `code ${code}`
+      if (startingUp) {
+        notListening(new MtlsError('INTERNAL', `A runtime worker exited (${how}) before it listened.`))
         return
       }
+      settleAll()
       const now = Date.now()
       restarts.push(now)
       while (restarts.length > 0 && restarts[0] < now - RESTART_WINDOW_MS) restarts.shift()
       if (restarts.length > MAX_RESTARTS) {
-        fail(new MtlsError('INTERNAL', `Runtime workers exited ${restarts.length} times within a minute (the last: pid ${worker.process.pid}, ${signal ?? `code ${code}`}).`))
+        fail(new MtlsError('INTERNAL', `Runtime workers exited ${restarts.length} times within a minute (the last: pid ${worker.process.pid}, ${how}${up ? '' : ', before it listened'}).`))
         return
       }
-      options.onChange?.(`Runtime worker pid ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another.`)
+      options.onChange?.(`Runtime worker pid ${worker.process.pid} exited (${how}${up ? '' : ' before it listened'}); starting another.`)
       fork(false)
     })
     return worker
   }
 
+  // In-flight requests may take the route timeout to finish.
+  const stopTimeoutMs = options.timeoutMs + STOP_GRACE_MS
   const stopAll = async () => {
     stopping = true
     const exits = [...live.values()].map(
       (worker) =>
         new Promise<void>((resolve) => {
           if (worker.isDead()) return resolve()
-          const kill = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS)
+          const kill = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs)
           worker.once('exit', () => {
             clearTimeout(kill)
             resolve()
           })
-          if (ready.has(worker.id) && worker.isConnected()) worker.send({type: 'stop'} satisfies ToWorker)
+          if (ready.has(worker.id) && worker.isConnected()) send(worker, {type: 'stop'})
           else worker.process.kill('SIGTERM')
         }),
     )
     await Promise.all(exits)
   }
 
-  let address: {url: string; host: string; port: number}
   try {
     for (let i = 0; i < options.workers; i++) fork(true)
     address = await allListening
+    startingUp = false
   } catch (error) {
     await stopAll()
     releaseRuntimeFolder(root)

@@ -166,7 +166,7 @@ describe.skipIf(!NGINX).each(['local', 'remote'] as const)("the seed's certifica
     const first = (await ok(['archives', 'list', '--format', 'value(archiveId)'])).stdout.trim().split('\n')[0]
 
     if (mode === 'local') {
-      runtime = await startRuntime(home, [], {cwd: certs})
+      runtime = await startRuntime(home, ['--workers', '2'], {cwd: certs})
       const rt = runtime
       served = {
         port: rt.port,

@@ -121,6 +121,13 @@ describe('mtlsctl runtime start --workers', () => {
     expect(now).toHaveLength(2)
     expect(now).toContain(survivor)
     expect(now).not.toContain(victim)
+    // The replacement serves: fresh connections, handed out in turn, reach it.
+    const replacement = now.find((pid) => pid !== survivor)!
+    let seen = new Set<number>()
+    while (!seen.has(replacement)) seen = await workersAnswering(runtime.port, 4)
+    expect([...seen].sort()).toEqual([...now].sort())
+    // Nothing new was deployed: the replacement's first load is not announced again.
+    expect(runtime.stderr().match(/^Serving myorg-dev: /gm)).toHaveLength(1)
 
     expect(await runtime.stop()).toBe(0)
     runtime = undefined
@@ -130,18 +137,23 @@ describe('mtlsctl runtime start --workers', () => {
 
   it("Ctrl-C reaches the whole process group: the primary stops the workers itself (none is 'replaced'), exit 0", async () => {
     const {spawn} = await import('node:child_process')
+    // A process group of its own, as a shell gives a foreground job.
     const proc = spawn(process.execPath, [BIN, 'runtime', 'start', '--port', '0', '--workers', '2'], {env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'], detached: true})
-    let stderr = ''
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
-    await new Promise<void>((resolve) => proc.stdout!.once('data', () => resolve()))
-    const workers = childrenOf(proc.pid!)
-    expect(workers).toHaveLength(2)
-    process.kill(-proc.pid!, 'SIGINT')
-    expect(await exited).toBe(0)
-    expect(stderr).toContain('Runtime stopped.')
-    expect(stderr).not.toContain('starting another')
-    for (const pid of workers) expect(alive(pid)).toBe(false)
+    try {
+      let stderr = ''
+      proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+      const closed = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)))
+      await new Promise<void>((resolve) => proc.stdout!.once('data', () => resolve()))
+      const workers = childrenOf(proc.pid!)
+      expect(workers).toHaveLength(2)
+      process.kill(-proc.pid!, 'SIGINT')
+      expect(await closed).toBe(0)
+      expect(stderr).toContain('Runtime stopped.')
+      expect(stderr).not.toContain('starting another')
+      for (const pid of workers) expect(alive(pid)).toBe(false)
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid!, 'SIGKILL')
+    }
   }, 60_000)
 
   it('access-log lines of several workers under concurrent load are whole lines, one per request', async () => {
@@ -166,6 +178,23 @@ describe('mtlsctl runtime start --workers', () => {
     expect(lines).toHaveLength(2000)
     for (const line of lines) expect(line).toMatch(ACCESS_LINE)
     runtime = undefined
+  }, 60_000)
+
+  it('a port in use: every worker stops, the state folder is given back, and the user gets the fix, no stack trace', async () => {
+    const busy = http.createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const port = (busy.address() as AddressInfo).port
+    try {
+      const r = await runCli(['runtime', 'start', '--port', String(port), '--workers', '2'], {home})
+      expect(r.code).toBe(1)
+      // (Whether the workers' first load is announced before one fails to listen depends on timing.)
+      expect(r.stderr.replace(/^Serving myorg-dev: .*\n/, '')).toBe(`ERROR: (mtlsctl.runtime.start) FAILED_PRECONDITION: Cannot listen on 127.0.0.1:${port}: the address is in use.\nChoose another --port (0 picks a free one).\n`)
+      expect(r.stderr).not.toMatch(/^\s+at /m)
+      expect(fs.existsSync(path.join(home, 'runtime.pid'))).toBe(false)
+      expect(fs.existsSync(path.join(home, 'runtime.json'))).toBe(false)
+    } finally {
+      await new Promise((resolve) => busy.close(resolve))
+    }
   }, 60_000)
 
   it('--workers 1 is one process, as before', async () => {

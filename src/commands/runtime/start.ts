@@ -90,25 +90,30 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
       timeoutMs: this.flags['upstream-timeout'] * 1000,
       onChange: (message: string) => this.out.status(message),
     }
+    // Listened for from the start: a Ctrl-C right after the URL is printed stops it gracefully too.
+    const signal = stopSignal()
     let held: {url: string; failed?: Promise<never>; stop(): Promise<void>}
     let snapshot
-    if (workers === 1) {
-      const one = await holdRuntime(root, {...settings, store: this.store, log: quiet ? undefined : (lines) => process.stderr.write(lines)})
-      held = {url: one.server.url, stop: () => one.stop()}
-      snapshot = one.server.snapshot()
-    } else {
-      held = await holdRuntimeWorkers({...settings, root, workers, script: path.join(this.config.root, 'dist', 'runtime-worker.js'), accessLog: !quiet})
-      const {SnapshotLoader} = await import('../../core/runtime/index.js')
-      snapshot = await new SnapshotLoader(this.store).load()
+    try {
+      if (workers === 1) {
+        const one = await holdRuntime(root, {...settings, store: this.store, log: quiet ? undefined : (lines) => process.stderr.write(lines)})
+        held = {url: one.server.url, stop: () => one.stop()}
+        snapshot = one.server.snapshot()
+      } else {
+        held = await holdRuntimeWorkers({...settings, root, workers, script: path.join(this.config.root, 'dist', 'runtime-worker.js'), accessLog: !quiet})
+        const {SnapshotLoader} = await import('../../core/runtime/index.js')
+        snapshot = await new SnapshotLoader(this.store).load()
+      }
+    } catch (error) {
+      signal.release()
+      throw error
     }
     const {url} = held
-    this.out.status(`Runtime listening on ${url} (state folder ${root}${workers === 1 ? '' : `, ${workers} workers`}).`)
-    const curl = await curlCommand(this.store, {url, snapshot, hostnames: certificate?.hostnames, certPem: certificate?.cert})
-    await this.emit({url, pid: process.pid, stateFolder: root, curl} satisfies Started)
-    reportToParent({url, pid: process.pid})
-
-    const signal = stopSignal()
     try {
+      this.out.status(`Runtime listening on ${url} (state folder ${root}${workers === 1 ? '' : `, ${workers} workers`}).`)
+      const curl = await curlCommand(this.store, {url, snapshot, hostnames: certificate?.hostnames, certPem: certificate?.cert})
+      await this.emit({url, pid: process.pid, stateFolder: root, curl} satisfies Started)
+      reportToParent({url, pid: process.pid})
       await (held.failed ? Promise.race([signal.received, held.failed]) : signal.received)
     } catch (error) {
       signal.release()

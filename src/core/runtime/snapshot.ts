@@ -21,8 +21,14 @@ interface ParsedArchive {
 }
 
 export interface SnapshotEvents {
-  /** A deployment starts or stops being served, or one could not be read. */
-  onChange?: (message: string) => void
+  /**
+   * A deployment starts or stops being served, or one could not be read. `key` names what the
+   * message is about (`ORG/ENV`, or `broken:ORG/ENV/TARGET` for a target server's TLS material):
+   * a later message with the same key replaces it.
+   */
+  onChange?: (message: string, key: string) => void
+  /** What the message of `key` said is no longer so (a target server's material is back). */
+  onClear?: (key: string) => void
 }
 
 const ARCHIVE_BLOB = 'archive.zip'
@@ -153,20 +159,21 @@ export class SnapshotLoader {
           const description = `${latest.name} (${parsed.proxies.map((p) => `${p.name} at ${p.basepath}`).join(', ') || 'no proxies'})`
           if (this.served.get(key) !== description) {
             this.served.set(key, description)
-            this.events.onChange?.(`Serving ${org}-${env}: archive deployment ${description}.`)
+            this.events.onChange?.(`Serving ${org}-${env}: archive deployment ${description}.`, key)
           }
           for (const t of targets.values()) {
+            const brokenKey = `broken:${key}/${t.name}`
             const broken = `${key}/${t.name}: ${t.broken}`
-            if (t.broken && this.served.get(`broken:${key}/${t.name}`) !== broken) {
-              this.served.set(`broken:${key}/${t.name}`, broken)
-              this.events.onChange?.(`Target server "${t.name}" of ${org}-${env} cannot connect: ${t.broken}; requests to it get 503.`)
-            } else if (!t.broken) this.served.delete(`broken:${key}/${t.name}`)
+            if (t.broken && this.served.get(brokenKey) !== broken) {
+              this.served.set(brokenKey, broken)
+              this.events.onChange?.(`Target server "${t.name}" of ${org}-${env} cannot connect: ${t.broken}; requests to it get 503.`, brokenKey)
+            } else if (!t.broken && this.served.delete(brokenKey)) this.events.onClear?.(brokenKey)
           }
         } catch (error) {
           const message = `Cannot serve ${latest.name}: ${(error as Error).message}`
           if (this.served.get(key) !== message) {
             this.served.set(key, message)
-            this.events.onChange?.(message)
+            this.events.onChange?.(message, key)
           }
         }
       }
@@ -174,7 +181,7 @@ export class SnapshotLoader {
     for (const key of [...this.served.keys()]) {
       if (!key.startsWith('broken:') && !seen.has(key)) {
         this.served.delete(key)
-        this.events.onChange?.(`No longer serving ${key.replace('/', '-')}: it has no successful archive deployment.`)
+        this.events.onChange?.(`No longer serving ${key.replace('/', '-')}: it has no successful archive deployment.`, key)
       }
     }
     return {generation: ++this.generation, environments}
