@@ -24,6 +24,8 @@ export interface RuntimeInstance {
   https: boolean
   /** Worker processes serving (`runtime start --workers`); absent: the runtime is one process. */
   workers?: number
+  /** Its route timeout: how long a request in flight may still take when it is stopped. */
+  upstreamTimeoutMs?: number
   /** Started by `emulator start --runtime-port`: it lives in the emulator's process and stops with it. */
   inEmulator?: boolean
 }
@@ -123,7 +125,11 @@ export async function claimRuntimeFolder(root: string, pid = process.pid): Promi
 }
 
 /** Records where this process's runtime listens (`runtime.json`), once it listens. */
-export function recordRuntime(root: string, listening: {url: string; host: string; port: number}, how: {https: boolean; workers?: number; inEmulator?: boolean}): void {
+export function recordRuntime(
+  root: string,
+  listening: {url: string; host: string; port: number},
+  how: {https: boolean; workers?: number; upstreamTimeoutMs?: number; inEmulator?: boolean},
+): void {
   const instance: RuntimeInstance = {
     pid: process.pid,
     url: listening.url,
@@ -133,6 +139,7 @@ export function recordRuntime(root: string, listening: {url: string; host: strin
     startedAt: new Date().toISOString(),
     https: how.https,
     ...(how.workers === undefined ? {} : {workers: how.workers}),
+    ...(how.upstreamTimeoutMs === undefined ? {} : {upstreamTimeoutMs: how.upstreamTimeoutMs}),
     ...(how.inEmulator ? {inEmulator: true} : {}),
   }
   const target = file(instance.stateFolder, 'info')
@@ -159,10 +166,14 @@ export async function runtimeStatus(root: string): Promise<RuntimeStatus | undef
   return {...info, serving: status.serving}
 }
 
-/** Stops the runtime of the state folder (SIGTERM, then waits); undefined when none runs. */
-export async function stopRuntime(root: string, timeoutMs = 15_000): Promise<RuntimeInstance | undefined> {
+/**
+ * Stops the runtime of the state folder (SIGTERM, then waits); undefined when none runs. It waits
+ * as long as requests in flight may take (its route timeout) and then some, 15 s at least.
+ */
+export async function stopRuntime(root: string, waitMs?: number): Promise<RuntimeInstance | undefined> {
   const instance = await runtimeStatus(root)
   if (!instance) return undefined
+  const timeoutMs = waitMs ?? Math.max(15_000, (instance.upstreamTimeoutMs ?? 0) + 10_000)
   if (instance.inEmulator) {
     // Its pid is the emulator's: a SIGTERM would stop the API too.
     throw failedPrecondition(

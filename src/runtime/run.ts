@@ -33,7 +33,7 @@ export async function holdRuntime(root: string, options: RuntimeServerOptions & 
     releaseRuntimeFolder(root)
     throw listenFailure(error, options)
   }
-  recordRuntime(root, server, {https: options.tls !== undefined, inEmulator: options.inEmulator})
+  recordRuntime(root, server, {https: options.tls !== undefined, upstreamTimeoutMs: options.timeoutMs ?? 15_000, inEmulator: options.inEmulator})
   return {
     server,
     async stop() {

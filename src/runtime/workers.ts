@@ -233,7 +233,7 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
     releaseRuntimeFolder(root)
     throw error
   }
-  recordRuntime(root, address, {https: options.tls !== undefined, workers: options.workers})
+  recordRuntime(root, address, {https: options.tls !== undefined, workers: options.workers, upstreamTimeoutMs: options.timeoutMs})
   return {
     ...address,
     workers: options.workers,

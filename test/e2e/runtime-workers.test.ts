@@ -99,7 +99,7 @@ describe('mtlsctl runtime start --workers', () => {
     expect([...(await workersAnswering(runtime.port, 6))].sort()).toEqual([...workers].sort())
     expect(JSON.parse((await call(runtime.port, STATUS)).body).pid).toBe(primary)
     const status = await runCli(['runtime', 'status', '--format', 'json'], {home})
-    expect(JSON.parse(status.stdout)).toMatchObject({pid: primary, workers: 3})
+    expect(JSON.parse(status.stdout)).toMatchObject({pid: primary, workers: 3, upstreamTimeoutMs: 15_000})
 
     expect((await call(runtime.port, '/hello/x?y=1')).body).toBe('A /x?y=1')
     const from = runtime.stderr().length
