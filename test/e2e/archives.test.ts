@@ -7,12 +7,11 @@ import {afterAll, beforeAll, beforeEach, expect, it} from 'vitest'
 import {getApiProxy} from '../../src/core/archives/deployments.js'
 import {FileStore} from '../../src/core/store/index.js'
 import {backendSuite, type Backend} from '../helpers/backends.js'
-import {BIN, ROOT, rmTemp, tempDir} from '../helpers/cli.js'
-import {certWithValidity, seedStep1, snapshot} from '../helpers/pki.js'
+import {BIN, failedDeployStderr, rmTemp, ROOT, tempDir, UUID} from '../helpers/cli.js'
+import {expiredCertificate, seedStep1, snapshot} from '../helpers/pki.js'
 import {craftZip, deflateBomb} from '../helpers/zip.js'
 
 const EXAMPLES = path.join(ROOT, 'examples/archives')
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
 /** The seed's four `operations describe` examples, in order, with its placeholders. */
 function seedExamples(): string[] {
@@ -42,7 +41,7 @@ const uploads = () => (b.emulator?.stderr() ?? '').split('\n').filter((l) => / P
 beforeAll(async () => {
   certs = tempDir()
   seedStep1(certs)
-  await certWithValidity(certs, 'expired', new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 86_400_000))
+  await expiredCertificate(certs)
 })
 afterAll(() => rmTemp(certs))
 
@@ -75,9 +74,7 @@ backendSuite('archives deploy (built CLI): the seed\'s documented errors, word f
       const r = await deploy(example, serverVerdict())
       expect(r.code).toBe(1)
       expect(r.stdout).toBe('')
-      const m = new RegExp(
-        `^Waiting for operation \\[(${UUID})\\] to complete\\.\\.\\.\\n\\.+failed\\.\\nERROR: \\(mtlsctl\\.archives\\.deploy\\) Failed to await operation:\\nOperation\\(name='organizations/myorg/operations/\\1'\\)\\nDetails: (.*)\\n$`,
-      ).exec(r.stderr)
+      const m = failedDeployStderr('mtlsctl.archives.deploy').exec(r.stderr)
       expect(m, r.stderr).not.toBeNull()
       const uuid = m![1]
 

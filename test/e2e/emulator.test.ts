@@ -7,8 +7,8 @@ import {createEnvironment} from '../../src/core/environments.js'
 import {createKeystore} from '../../src/core/keystores.js'
 import {FileStore} from '../../src/core/store/index.js'
 import {gcloud, hasGcloud, startEmulator, type RunningEmulator} from '../helpers/api.js'
-import {ROOT, rmTemp, runCli, tempDir} from '../helpers/cli.js'
-import {certWithValidity, seedStep1} from '../helpers/pki.js'
+import {failedDeployStderr, rmTemp, ROOT, runCli, tempDir, UUID} from '../helpers/cli.js'
+import {seedCertsFolder} from '../helpers/pki.js'
 import {flatten, SEED_ERROR_ARCHIVES, seedExample} from '../helpers/seed.js'
 
 /**
@@ -16,7 +16,6 @@ import {flatten, SEED_ERROR_ARCHIVES, seedExample} from '../helpers/seed.js'
  * seed's flow, its four documented errors, and parity between gcloud's and mtlsctl's output.
  */
 const EXAMPLES = path.join(ROOT, 'examples/archives')
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const flags = ['--organization', 'myorg', '--environment', 'dev']
 
 if (!hasGcloud) console.log('SKIPPED the real-gcloud tests of test/e2e/emulator.test.ts: `gcloud` is not installed (install the Google Cloud SDK with its alpha component).')
@@ -37,10 +36,7 @@ async function seedState(home: string): Promise<void> {
 
 beforeAll(async () => {
   dir = tempDir()
-  certs = path.join(dir, 'certs')
-  fs.mkdirSync(certs)
-  seedStep1(certs)
-  await certWithValidity(certs, 'expired', new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 86_400_000))
+  certs = await seedCertsFolder(dir, {expired: true})
 })
 afterAll(() => rmTemp(dir))
 
@@ -73,9 +69,7 @@ describe.skipIf(!hasGcloud)('the real gcloud against `mtlsctl emulator start`', 
       results.map((r, i) => {
         expect(r.code, r.stderr).toBe(1)
         expect(r.stdout).toBe('')
-        const m = new RegExp(
-          `^Waiting for operation \\[(${UUID})\\] to complete\\.\\.\\.\\n\\.+failed\\.\\nERROR: \\(gcloud\\.alpha\\.apigee\\.archives\\.deploy\\) Failed to await operation:\\nOperation\\(name='organizations/myorg/operations/\\1'\\)\\nDetails: (.*)\\n$`,
-        ).exec(r.stderr)
+        const m = failedDeployStderr('gcloud.alpha.apigee.archives.deploy').exec(r.stderr)
         expect(m, r.stderr).not.toBeNull()
         failed.set(SEED_ERROR_ARCHIVES[i], m![1])
         return g(['alpha', 'apigee', 'operations', 'describe', m![1], '--organization=myorg']).then((d) => ({d, uuid: m![1], details: m![2]}))

@@ -9,7 +9,7 @@ import {finishOperation, type Operation} from '../../src/core/operations.js'
 import {invalidArgument} from '../../src/core/errors.js'
 import {FileStore, openStore} from '../../src/core/store/index.js'
 import {request, startEmulator, type RunningEmulator} from '../helpers/api.js'
-import {BIN, cliEnv, ROOT, rmTemp, runCli, tempDir, type CliResult} from '../helpers/cli.js'
+import {BIN, cliEnv, rmTemp, ROOT, runCli, tempDir, UUID, type CliResult} from '../helpers/cli.js'
 import {startFaultProxy, type FaultProxy} from '../helpers/faults.js'
 import {seedStep1} from '../helpers/pki.js'
 
@@ -31,7 +31,6 @@ const EXAMPLES = path.join(ROOT, 'examples/archives')
 const LOC = ['--organization', ORG, '--environment', ENV]
 /** The file the emulator's deployment workers wait for in item 3: created only at cleanup. */
 const PAUSE = 'worker-pause'
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
 /** Every variable that could send the CLI's requests anywhere but the URL it is given. */
 const ISOLATED = {

@@ -8,8 +8,8 @@ import {createKeystore} from '../../src/core/keystores.js'
 import {FileStore} from '../../src/core/store/index.js'
 import {gcloud, hasGcloud, startEmulator} from '../helpers/api.js'
 import {backend, NEUTRAL, remoteEnv} from '../helpers/backends.js'
-import {ROOT, rmTemp, runCli, tempDir, type CliResult} from '../helpers/cli.js'
-import {certWithValidity, seedStep1, snapshot} from '../helpers/pki.js'
+import {failedDeployStderr, rmTemp, ROOT, runCli, tempDir, UUID, type CliResult} from '../helpers/cli.js'
+import {seedCertsFolder, snapshot} from '../helpers/pki.js'
 import {flatten, seedExample} from '../helpers/seed.js'
 
 /**
@@ -18,7 +18,6 @@ import {flatten, seedExample} from '../helpers/seed.js'
  * an API that does not answer; and the real gcloud on the same emulator.
  */
 const EXAMPLES = path.join(ROOT, 'examples/archives')
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const flags = ['--organization', 'myorg', '--environment', 'dev']
 
 if (!hasGcloud) console.log('SKIPPED the real-gcloud tests of test/e2e/remote.test.ts: `gcloud` is not installed.')
@@ -28,10 +27,7 @@ let certs: string
 
 beforeAll(async () => {
   dir = tempDir()
-  certs = path.join(dir, 'certs')
-  fs.mkdirSync(certs)
-  seedStep1(certs)
-  await certWithValidity(certs, 'expired', new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 86_400_000))
+  certs = await seedCertsFolder(dir, {expired: true})
 })
 afterAll(() => rmTemp(dir))
 
@@ -152,9 +148,7 @@ describe('remote mode against an emulator (token-protected, on its own state fol
     const r = await deploy('missing-keystore', ['--skip-preflight'])
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
-    const m = new RegExp(
-      `^Waiting for operation \\[(${UUID})\\] to complete\\.\\.\\.\\n\\.+failed\\.\\nERROR: \\(mtlsctl\\.archives\\.deploy\\) Failed to await operation:\\nOperation\\(name='organizations/myorg/operations/\\1'\\)\\nDetails: (.*)\\n$`,
-    ).exec(r.stderr)
+    const m = failedDeployStderr('mtlsctl.archives.deploy').exec(r.stderr)
     expect(m, r.stderr).not.toBeNull()
     const uuid = m![1]
     expect(requests()).toContainEqual(expect.stringMatching(/^PUT \S+ 200$/))

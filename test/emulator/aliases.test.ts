@@ -9,7 +9,7 @@ import {ALIAS_UPDATE_DISABLED} from '../../src/core/aliases.js'
 import {REFERENCE_UPDATE_DISABLED} from '../../src/core/references.js'
 import {json, request, startServer} from '../helpers/api.js'
 import {rmTemp, tempDir} from '../helpers/cli.js'
-import {certWithValidity, openssl, seedStep1} from '../helpers/pki.js'
+import {openssl, seedCertsFolder} from '../helpers/pki.js'
 
 /**
  * Aliases through the API with curl, as Apigee's documentation writes the requests:
@@ -51,10 +51,7 @@ async function setup(env: string, type: string): Promise<void> {
 
 beforeAll(async () => {
   dir = tempDir()
-  certs = path.join(dir, 'certs')
-  fs.mkdirSync(certs)
-  seedStep1(certs)
-  await certWithValidity(certs, 'expired', new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 86_400_000))
+  certs = await seedCertsFolder(dir, {expired: true})
   openssl(['pkcs12', '-export', '-in', 'my_gateway.pem', '-inkey', 'my_gateway.key', '-certfile', 'RootCA.pem', '-passout', 'pass:p12secret', '-out', 'gateway.p12'], certs)
   fs.writeFileSync(path.join(certs, 'combined.pem'), fs.readFileSync(path.join(certs, 'my_server.pem'), 'utf8') + fs.readFileSync(path.join(certs, 'my_server.key'), 'utf8'))
   server = await startServer(path.join(dir, 'state'))

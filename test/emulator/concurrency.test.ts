@@ -9,7 +9,7 @@ import {createKeystore} from '../../src/core/keystores.js'
 import {FileStore} from '../../src/core/store/index.js'
 import {startServer} from '../helpers/api.js'
 import {rmTemp, tempDir} from '../helpers/cli.js'
-import {seedStep1} from '../helpers/pki.js'
+import {seedCertsFolder} from '../helpers/pki.js'
 
 let dir: string
 let certs: string
@@ -18,9 +18,7 @@ let server: ApiServer
 
 beforeAll(async () => {
   dir = tempDir()
-  certs = path.join(dir, 'certs')
-  fs.mkdirSync(certs)
-  seedStep1(certs)
+  certs = await seedCertsFolder(dir)
   root = path.join(dir, 'state')
   const store = new FileStore(root)
   await createEnvironment(store, 'myorg', 'dev')

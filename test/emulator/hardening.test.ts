@@ -9,7 +9,7 @@ import {createKeystore} from '../../src/core/keystores.js'
 import {FileStore} from '../../src/core/store/index.js'
 import {json, request, startServer} from '../helpers/api.js'
 import {rmTemp, tempDir} from '../helpers/cli.js'
-import {openssl, seedStep1} from '../helpers/pki.js'
+import {openssl, seedCertsFolder} from '../helpers/pki.js'
 
 /**
  * Issue 11's emulator items: secrets never reach the log (item 10), /emulator/status needs the
@@ -28,9 +28,7 @@ const SECRET = 'secretpw123'
 
 beforeAll(async () => {
   dir = tempDir()
-  certs = path.join(dir, 'certs')
-  fs.mkdirSync(certs)
-  seedStep1(certs)
+  certs = await seedCertsFolder(dir)
   openssl(['pkcs12', '-export', '-in', 'my_gateway.pem', '-inkey', 'my_gateway.key', '-passout', `pass:${SECRET}`, '-out', 'gateway.p12'], certs)
   root = path.join(dir, 'state')
   const store = new FileStore(root)

@@ -64,3 +64,17 @@ export function tempDir(prefix = 'mtlsctl-test-'): string {
 export function rmTemp(dir: string): void {
   fs.rmSync(dir, {recursive: true, force: true})
 }
+
+/** An operation's id: a UUID. */
+export const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+
+/**
+ * The whole stderr of an `archives deploy` whose operation failed, as gcloud prints it
+ * (`command`: its id, e.g. gcloud.alpha.apigee.archives.deploy): group 1 the operation's UUID,
+ * group 2 the details.
+ */
+export function failedDeployStderr(command: string): RegExp {
+  return new RegExp(
+    `^Waiting for operation \\[(${UUID})\\] to complete\\.\\.\\.\\n\\.+failed\\.\\nERROR: \\(${command.replaceAll('.', '\\.')}\\) Failed to await operation:\\nOperation\\(name='organizations/myorg/operations/\\1'\\)\\nDetails: (.*)\\n$`,
+  )
+}

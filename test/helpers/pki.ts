@@ -40,3 +40,17 @@ export async function certWithValidity(dir: string, name: string, notBefore: Dat
   fs.writeFileSync(path.join(dir, `${name}.pem`), pem)
   fs.writeFileSync(path.join(dir, `${name}.key`), key.export({type: 'pkcs8', format: 'pem'}) as string, {mode: 0o600})
 }
+
+/** `expired.pem` and `expired.key` in dir: a certificate of its RootCA valid from 30 days ago until yesterday. */
+export function expiredCertificate(dir: string): Promise<void> {
+  return certWithValidity(dir, 'expired', new Date(Date.now() - 30 * 86_400_000), new Date(Date.now() - 86_400_000))
+}
+
+/** `PARENT/certs` with the seed's Step 1 files (seedStep1) and, with `expired`, expiredCertificate's; its path. */
+export async function seedCertsFolder(parent: string, options: {expired?: boolean} = {}): Promise<string> {
+  const certs = path.join(parent, 'certs')
+  fs.mkdirSync(certs)
+  seedStep1(certs)
+  if (options.expired) await expiredCertificate(certs)
+  return certs
+}
