@@ -27,6 +27,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {median, time} from './stats.mjs'
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin', 'run.js')
 const VALID = path.join(ROOT, 'examples/archives/valid')
@@ -181,16 +183,6 @@ const pairs = [
   },
 ]
 
-const time = (fn) => {
-  const start = process.hrtime.bigint()
-  fn()
-  return Number(process.hrtime.bigint() - start) / 1e6
-}
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
-}
 
 /**
  * With strace: each of a case's commands run once more, traced, and every TCP or UDP

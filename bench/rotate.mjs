@@ -15,6 +15,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {median, time} from './stats.mjs'
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin', 'run.js')
 const args = process.argv.slice(2)
@@ -33,16 +35,6 @@ function mtlsctl(...argv) {
 const setup = (...argv) => {
   const r = spawnSync(process.execPath, [BIN, ...argv], {env, cwd: home, encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`mtlsctl ${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
-}
-const time = (fn) => {
-  const start = process.hrtime.bigint()
-  fn()
-  return Number(process.hrtime.bigint() - start) / 1e6
-}
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
 }
 
 /** The seed's archive (one proxy, one mTLS target server) naming keyAlias `alias`. */
