@@ -39,7 +39,6 @@ process.on('message', async (message: ToWorker) => {
       port: message.port,
       tls: message.tls && {cert: Buffer.from(message.tls.cert), key: Buffer.from(message.tls.key)},
       timeoutMs: message.timeoutMs,
-      reloadMs: message.reloadMs,
       log: message.accessLog ? (lines) => writeLines(lines) : undefined,
       onChange: (said, key) => tell({type: 'said', key, message: said}),
       onClear: (key) => tell({type: 'said', key}),

@@ -24,11 +24,8 @@ export interface RuntimeWorkersOptions {
   port: number
   tls?: {cert: Buffer; key: Buffer}
   timeoutMs: number
-  reloadMs?: number
   /** Whether workers write access-log lines (to the stderr they share with the primary). */
   accessLog: boolean
-  /** Node flags of the worker processes. */
-  execArgv?: string[]
   onChange?: (message: string) => void
 }
 
@@ -41,7 +38,6 @@ export type ToWorker =
       port: number
       tls?: {cert: string; key: string}
       timeoutMs: number
-      reloadMs?: number
       accessLog: boolean
       primaryPid: number
     }
@@ -58,7 +54,6 @@ export interface HeldRuntimeWorkers {
   url: string
   host: string
   port: number
-  workers: number
   /** Rejects when the workers cannot be kept running (they keep dying as they start). */
   failed: Promise<never>
   /** Stops every worker (requests in flight finish) and gives the state folder up. */
@@ -75,7 +70,7 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
   const {root} = options
   await claimRuntimeFolder(root)
   cluster.schedulingPolicy = cluster.SCHED_RR
-  cluster.setupPrimary({exec: options.script, args: [], execArgv: options.execArgv ?? process.execArgv, silent: false})
+  cluster.setupPrimary({exec: options.script, args: [], silent: false})
   const start: ToWorker & {type: 'start'} = {
     type: 'start',
     root,
@@ -83,24 +78,20 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
     port: options.port,
     tls: options.tls && {cert: options.tls.cert.toString('utf8'), key: options.tls.key.toString('utf8')},
     timeoutMs: options.timeoutMs,
-    reloadMs: options.reloadMs,
     accessLog: options.accessLog,
     primaryPid: process.pid,
   }
 
   let address!: {url: string; host: string; port: number}
-  const live = new Map<number, Worker>()
-  /** Workers whose module runs (they said 'ready'): only they hear messages. */
-  const ready = new Set<number>()
   /**
-   * What each worker says now, by key (SnapshotEvents: an environment, a target server), and
-   * what was printed. The workers that count are those of the start and, once it listens, a
-   * replacement. A message is printed when every counted worker says it and it is not what was
-   * printed last for its key: once, when the last worker switches, whatever order they switch in
-   * and whichever of them die or are replaced meanwhile.
+   * The workers alive, by id. `ready`: its module runs (it said so), so it hears messages.
+   * `says`: what it says now, by key (SnapshotEvents: an environment, a target server).
+   * `counted`: one of the start, or a replacement once it listens. A message is printed when
+   * every counted worker says it and it is not what was printed last for its key: once, when the
+   * last worker switches, whatever order they switch in and whichever of them die or are
+   * replaced meanwhile.
    */
-  const says = new Map<number, Map<string, string>>()
-  const counted = new Set<number>()
+  const workers = new Map<number, {worker: Worker; ready: boolean; counted: boolean; says: Map<string, string>}>()
   const printed = new Map<string, string>()
   const restarts: number[] = []
   let startingUp = true
@@ -109,9 +100,11 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
   const failed = new Promise<never>((_, reject) => (fail = reject))
   failed.catch(() => {})
 
+  const counted = () => [...workers.values()].filter((w) => w.counted)
   const settle = (key: string) => {
-    if (counted.size === 0) return
-    const said = new Set([...counted].map((id) => says.get(id)?.get(key)))
+    const voters = counted()
+    if (voters.length === 0) return
+    const said = new Set(voters.map((w) => w.says.get(key)))
     if (said.size !== 1) return
     const [message] = said
     if (message === undefined) printed.delete(key)
@@ -122,7 +115,7 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
   }
   const settleAll = () => {
     const keys = new Set<string>()
-    for (const id of counted) for (const key of says.get(id)?.keys() ?? []) keys.add(key)
+    for (const w of counted()) for (const key of w.says.keys()) keys.add(key)
     for (const key of keys) settle(key)
   }
 
@@ -141,9 +134,8 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
 
   const fork = (initial: boolean): Worker => {
     const worker = cluster.fork()
-    live.set(worker.id, worker)
-    says.set(worker.id, new Map())
-    if (initial) counted.add(worker.id)
+    const state = {worker, ready: false, counted: initial, says: new Map<string, string>()}
+    workers.set(worker.id, state)
     let up = false
     // A send to a worker whose channel has just closed reports EPIPE here, not as an exception.
     worker.on('error', () => {})
@@ -152,13 +144,13 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
         case 'ready':
           // Its settings are sent once it listens for them: a message sent before the worker's
           // module has run would find no listener and be lost.
-          ready.add(worker.id)
+          state.ready = true
           if (!stopping) send(worker, start)
           break
         case 'said':
-          if (message.message === undefined) says.get(worker.id)?.delete(message.key)
-          else says.get(worker.id)?.set(message.key, message.message)
-          if (counted.has(worker.id)) settle(message.key)
+          if (message.message === undefined) state.says.delete(message.key)
+          else state.says.set(message.key, message.message)
+          if (state.counted) settle(message.key)
           break
         case 'listening':
           up = true
@@ -170,7 +162,7 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
               fail(new MtlsError('INTERNAL', `Every runtime worker exited at once; the replacement listens on port ${message.port}, not ${address.port}.`, {hint: 'Start the runtime again.'}))
               return
             }
-            counted.add(worker.id)
+            state.counted = true
             settleAll()
           }
           break
@@ -180,10 +172,7 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
       }
     })
     worker.on('exit', (code, signal) => {
-      live.delete(worker.id)
-      ready.delete(worker.id)
-      says.delete(worker.id)
-      counted.delete(worker.id)
+      workers.delete(worker.id)
       if (stopping) return
       const how = signal ?? `code ${code}`
       if (startingUp) {
@@ -208,8 +197,8 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
   const stopTimeoutMs = options.timeoutMs + STOP_GRACE_MS
   const stopAll = async () => {
     stopping = true
-    const exits = [...live.values()].map(
-      (worker) =>
+    const exits = [...workers.values()].map(
+      ({worker, ready}) =>
         new Promise<void>((resolve) => {
           if (worker.isDead()) return resolve()
           const kill = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs)
@@ -217,7 +206,7 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
             clearTimeout(kill)
             resolve()
           })
-          if (ready.has(worker.id) && worker.isConnected()) send(worker, {type: 'stop'})
+          if (ready && worker.isConnected()) send(worker, {type: 'stop'})
           else worker.process.kill('SIGTERM')
         }),
     )
@@ -236,7 +225,6 @@ export async function holdRuntimeWorkers(options: RuntimeWorkersOptions): Promis
   recordRuntime(root, address, {https: options.tls !== undefined, workers: options.workers, upstreamTimeoutMs: options.timeoutMs})
   return {
     ...address,
-    workers: options.workers,
     failed,
     async stop() {
       try {
