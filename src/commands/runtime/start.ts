@@ -92,9 +92,9 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
     }
     // Listened for from the start: a Ctrl-C right after the URL is printed stops it gracefully too.
     const signal = stopSignal()
-    let held: {url: string; failed?: Promise<never>; stop(): Promise<void>}
-    let snapshot
+    let held: {url: string; failed?: Promise<never>; stop(): Promise<void>} | undefined
     try {
+      let snapshot
       if (workers === 1) {
         const one = await holdRuntime(root, {...settings, store: this.store, log: quiet ? undefined : (lines) => process.stderr.write(lines)})
         held = {url: one.server.url, stop: () => one.stop()}
@@ -104,12 +104,7 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
         const {SnapshotLoader} = await import('../../core/runtime/index.js')
         snapshot = await new SnapshotLoader(this.store).load()
       }
-    } catch (error) {
-      signal.release()
-      throw error
-    }
-    const {url} = held
-    try {
+      const {url} = held
       this.out.status(`Runtime listening on ${url} (state folder ${root}${workers === 1 ? '' : `, ${workers} workers`}).`)
       const curl = await curlCommand(this.store, {url, snapshot, hostnames: certificate?.hostnames, certPem: certificate?.cert})
       await this.emit({url, pid: process.pid, stateFolder: root, curl} satisfies Started)
@@ -117,7 +112,7 @@ export default class RuntimeStart extends BaseCommand<typeof RuntimeStart> {
       await (held.failed ? Promise.race([signal.received, held.failed]) : signal.received)
     } catch (error) {
       signal.release()
-      await held.stop()
+      await held?.stop()
       throw error
     }
     this.out.status('Stopping the runtime...')
