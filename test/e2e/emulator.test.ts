@@ -2,13 +2,12 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {addAlias} from '../../src/core/aliases.js'
 import {createEnvironment} from '../../src/core/environments.js'
 import {createKeystore} from '../../src/core/keystores.js'
 import {FileStore} from '../../src/core/store/index.js'
 import {gcloud, hasGcloud, startEmulator, type RunningEmulator} from '../helpers/api.js'
 import {failedDeployStderr, rmTemp, ROOT, runCli, tempDir, UUID} from '../helpers/cli.js'
-import {seedCertsFolder} from '../helpers/pki.js'
+import {seedCertsFolder, seedState} from '../helpers/pki.js'
 import {flatten, SEED_ERROR_ARCHIVES, seedExample} from '../helpers/seed.js'
 
 /**
@@ -23,16 +22,6 @@ if (!hasGcloud) console.log('SKIPPED the real-gcloud tests of test/e2e/emulator.
 let dir: string
 let certs: string
 
-/** A state folder with the seed's environment, keystores and aliases (the engine, directly). */
-async function seedState(home: string): Promise<void> {
-  const store = new FileStore(home)
-  const file = (name: string) => fs.readFileSync(path.join(certs, name))
-  await createEnvironment(store, 'myorg', 'dev')
-  for (const ks of ['mtls_keystore', 'mtls_truststore', 'docs-keystore', 'expired-keystore']) await createKeystore(store, 'myorg', 'dev', ks)
-  await addAlias(store, 'myorg', 'dev', 'mtls_keystore', 'mtls_alias', {format: 'keycertfile', cert: file('my_gateway.pem'), certFile: 'my_gateway.pem', key: file('my_gateway.key'), keyFile: 'my_gateway.key'})
-  await addAlias(store, 'myorg', 'dev', 'mtls_truststore', 'rootca', {format: 'keycertfile', cert: file('RootCA.pem'), certFile: 'RootCA.pem'})
-  await addAlias(store, 'myorg', 'dev', 'expired-keystore', 'expired', {format: 'keycertfile', cert: file('expired.pem'), certFile: 'expired.pem'}, {ignoreExpiryValidation: true})
-}
 
 beforeAll(async () => {
   dir = tempDir()
@@ -54,7 +43,7 @@ describe.skipIf(!hasGcloud)('the real gcloud against `mtlsctl emulator start`', 
 
   beforeAll(async () => {
     home = path.join(dir, 'gcloud-state')
-    await seedState(home)
+    await seedState(home, certs)
     tokenFile = path.join(dir, 'token')
     fs.writeFileSync(tokenFile, 'any-token\n')
     emulator = await startEmulator(home, ['--verbosity', 'info'])
@@ -153,7 +142,7 @@ describe.skipIf(!hasGcloud)('gcloud --async, a deployment seen while it runs, an
 
   beforeAll(async () => {
     home = path.join(dir, 'async-state')
-    await seedState(home)
+    await seedState(home, certs)
     pause = path.join(dir, 'resume-deployments')
     fs.writeFileSync(path.join(dir, 'good-token'), 'good-token\n')
     fs.writeFileSync(path.join(dir, 'bad-token'), 'bad-token\n')

@@ -2,14 +2,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {addAlias} from '../../src/core/aliases.js'
-import {createEnvironment} from '../../src/core/environments.js'
-import {createKeystore} from '../../src/core/keystores.js'
-import {FileStore} from '../../src/core/store/index.js'
 import {gcloud, hasGcloud, startEmulator} from '../helpers/api.js'
 import {backend, NEUTRAL, remoteEnv} from '../helpers/backends.js'
 import {failedDeployStderr, rmTemp, ROOT, runCli, tempDir, UUID, type CliResult} from '../helpers/cli.js'
-import {seedCertsFolder, snapshot} from '../helpers/pki.js'
+import {seedCertsFolder, seedState, snapshot} from '../helpers/pki.js'
 import {flatten, seedExample} from '../helpers/seed.js'
 
 /**
@@ -31,16 +27,6 @@ beforeAll(async () => {
 })
 afterAll(() => rmTemp(dir))
 
-/** The seed's environment, keystores and aliases in a state folder (the engine, directly). */
-async function seedState(home: string): Promise<void> {
-  const store = new FileStore(home)
-  const file = (name: string) => fs.readFileSync(path.join(certs, name))
-  await createEnvironment(store, 'myorg', 'dev')
-  for (const ks of ['mtls_keystore', 'mtls_truststore', 'docs-keystore', 'expired-keystore']) await createKeystore(store, 'myorg', 'dev', ks)
-  await addAlias(store, 'myorg', 'dev', 'mtls_keystore', 'mtls_alias', {format: 'keycertfile', cert: file('my_gateway.pem'), certFile: 'my_gateway.pem', key: file('my_gateway.key'), keyFile: 'my_gateway.key'})
-  await addAlias(store, 'myorg', 'dev', 'mtls_truststore', 'rootca', {format: 'keycertfile', cert: file('RootCA.pem'), certFile: 'RootCA.pem'})
-  await addAlias(store, 'myorg', 'dev', 'expired-keystore', 'expired', {format: 'keycertfile', cert: file('expired.pem'), certFile: 'expired.pem'}, {ignoreExpiryValidation: true})
-}
 
 /** The operation's UUID from gcloud's `Waiting for operation [UUID] to complete...`. */
 function operationOf(r: CliResult): string {
@@ -116,7 +102,7 @@ describe('remote mode against an emulator (token-protected, on its own state fol
 
   beforeEach(async () => {
     home = await b.setup()
-    await seedState(home)
+    await seedState(home, certs)
   })
   afterEach(() => b.teardown())
 
@@ -253,7 +239,7 @@ describe.skipIf(!hasGcloud)('the real gcloud and mtlsctl in remote mode on one e
 
   beforeAll(async () => {
     home = await b.setup()
-    await seedState(home)
+    await seedState(home, certs)
   })
   afterAll(() => b.teardown())
 

@@ -1,9 +1,13 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {addAlias} from '../../src/core/aliases.js'
 import {issueCertificate, parseCertificate} from '../../src/core/ca/certificates.js'
 import {generateKey, parsePrivateKey} from '../../src/core/ca/keys.js'
 import {parseSubject} from '../../src/core/ca/subject.js'
+import {createEnvironment} from '../../src/core/environments.js'
+import {createKeystore} from '../../src/core/keystores.js'
+import {FileStore} from '../../src/core/store/index.js'
 
 import {openssl as runOpenssl} from './openssl.js'
 
@@ -53,4 +57,18 @@ export async function seedCertsFolder(parent: string, options: {expired?: boolea
   seedStep1(certs)
   if (options.expired) await expiredCertificate(certs)
   return certs
+}
+
+/**
+ * The seed's environment (myorg/dev), keystores and aliases in the state folder `home`, made by
+ * the engine directly from a seedCertsFolder(..., {expired: true}) folder `certs`.
+ */
+export async function seedState(home: string, certs: string): Promise<void> {
+  const store = new FileStore(home)
+  const file = (name: string) => fs.readFileSync(path.join(certs, name))
+  await createEnvironment(store, 'myorg', 'dev')
+  for (const ks of ['mtls_keystore', 'mtls_truststore', 'docs-keystore', 'expired-keystore']) await createKeystore(store, 'myorg', 'dev', ks)
+  await addAlias(store, 'myorg', 'dev', 'mtls_keystore', 'mtls_alias', {format: 'keycertfile', cert: file('my_gateway.pem'), certFile: 'my_gateway.pem', key: file('my_gateway.key'), keyFile: 'my_gateway.key'})
+  await addAlias(store, 'myorg', 'dev', 'mtls_truststore', 'rootca', {format: 'keycertfile', cert: file('RootCA.pem'), certFile: 'RootCA.pem'})
+  await addAlias(store, 'myorg', 'dev', 'expired-keystore', 'expired', {format: 'keycertfile', cert: file('expired.pem'), certFile: 'expired.pem'}, {ignoreExpiryValidation: true})
 }
