@@ -197,6 +197,16 @@ describe('mtlsctl runtime start --workers', () => {
     }
   }, 60_000)
 
+  it('--workers 0 or not a number: a usage error (exit 2) naming the flag and what it takes, before anything starts', async () => {
+    const zero = await runCli(['runtime', 'start', '--port', '0', '--workers', '0'], {home})
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toBe('ERROR: (mtlsctl.runtime.start) Parsing --workers \n\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help\n')
+    const word = await runCli(['runtime', 'start', '--port', '0', '--workers', 'x'], {home})
+    expect(word.code).toBe(2)
+    expect(word.stderr).toBe('ERROR: (mtlsctl.runtime.start) Parsing --workers \n\tExpected an integer but received: x\nSee more help with --help\n')
+    expect(fs.existsSync(path.join(home, 'runtime.pid'))).toBe(false)
+  }, 60_000)
+
   it('--workers 1 is one process, as before', async () => {
     runtime = await startRuntime(home, ['--workers', '1'])
     expect(childrenOf(runtime.proc.pid!)).toEqual([])
