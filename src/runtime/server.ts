@@ -165,7 +165,9 @@ class Forward {
     this.timer = setTimeout(onTimeout, context.timeoutMs, this)
     res.on('close', onResponseClose)
     ;(res as ResponseWithForward)[FORWARD] = this
-    const hasBody = !(method === 'GET' || method === 'HEAD') && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    // A body goes upstream whatever the method, as Envoy forwards it (a GET may carry one).
+    const length = req.headers['content-length']
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
     if (!hasBody) req.resume()
     context.pools.get(target).dispatch(
       {
@@ -212,17 +214,23 @@ class Forward {
     this.abortUpstream?.()
   }
 
-  /** The client went away before the answer was written: stop the upstream request. */
+  /**
+   * The client went away before the answer was written (or while sending its body): stop the
+   * upstream request and log it as Envoy does, status 0 when nothing was sent (its DC flag).
+   */
   clientClosed(): void {
     if (!this.settled && !this.res.writableFinished) {
       this.settled = true
       clearTimeout(this.timer)
       this.abortUpstream?.()
+      this.finish(this.answered ? this.res.statusCode : 0, 'downstream connection termination')
     }
   }
 
   onConnect(abort: (error?: Error) => void): void {
     this.abortUpstream = abort
+    // Timed out or left by the client while queued for a connection: never send it.
+    if (this.settled) abort()
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {

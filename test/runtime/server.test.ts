@@ -1,3 +1,4 @@
+import {EventEmitter, once} from 'node:events'
 import * as http from 'node:http'
 import * as net from 'node:net'
 import * as path from 'node:path'
@@ -21,7 +22,22 @@ let dir: string
 let store: FileStore
 let server: RuntimeServer
 const peers: net.Server[] = []
+let echoPort: number
 const lines: string[] = []
+const logged: Array<() => boolean> = []
+/** The first access-log line that matches re, once it is written. */
+function logLine(re: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const line = lines.join('').split('\n').find((l) => re.test(l))
+      if (line) resolve(line)
+      return line !== undefined
+    }
+    if (!check()) logged.push(check)
+  })
+}
+/** A backend that never answers: it says when a request reaches it ('arrived', with its socket). */
+const hold = new EventEmitter()
 
 function listen(s: net.Server): Promise<number> {
   peers.push(s)
@@ -34,7 +50,8 @@ beforeAll(async () => {
   await createEnvironment(store, 'myorg', 'dev')
   const silent = await listen(net.createServer(() => {}))
   const hangup = await listen(net.createServer((socket) => socket.once('data', () => socket.destroy())))
-  const echo = await listen(
+  const holdPort = await listen(net.createServer((socket) => socket.once('data', () => hold.emit('arrived', socket))))
+  echoPort = await listen(
     http.createServer((req, res) => {
       let body = ''
       req.setEncoding('utf8').on('data', (d: string) => (body += d))
@@ -47,13 +64,18 @@ beforeAll(async () => {
   const targets = [
     {name: 'silent', host: '127.0.0.1', port: silent},
     {name: 'hangup', host: '127.0.0.1', port: hangup},
-    {name: 'echo', host: '127.0.0.1', port: echo},
+    {name: 'echo', host: '127.0.0.1', port: echoPort},
+    {name: 'hold', host: '127.0.0.1', port: holdPort},
   ]
   const files = new Map<string, Buffer>([['environments/dev/targetservers.json', Buffer.from(JSON.stringify(targets))]])
   for (const t of targets) files.set(`apiproxies/${t.name}/config.yaml`, Buffer.from(`basepath: /${t.name}\ntarget:\n  target_server_id: ${t.name}\n`))
   const {deployment} = await createArchiveDeployment(store, 'myorg', 'dev', await zipArchive(files), {workerPid: process.pid})
   await runArchiveDeployment(store, 'myorg', deployment.name)
-  server = await startRuntimeServer({store, host: '127.0.0.1', port: 0, timeoutMs: 300, reloadMs: 60_000, log: (l) => lines.push(l)})
+  const log = (l: string) => {
+    lines.push(l)
+    for (const check of [...logged]) if (check()) logged.splice(logged.indexOf(check), 1)
+  }
+  server = await startRuntimeServer({store, host: '127.0.0.1', port: 0, timeoutMs: 300, reloadMs: 60_000, log})
 })
 
 afterAll(async () => {
@@ -86,19 +108,54 @@ describe('the runtime transport', () => {
       req.on('error', reject)
       req.end('hello body')
     })
-    expect(reply).toMatchObject({status: 418, message: 'I Am A Teapot', body: `POST /a/b?q=1 host=127.0.0.1:${(peers[2].address() as net.AddressInfo).port} hello body`})
+    expect(reply).toMatchObject({status: 418, message: 'I Am A Teapot', body: `POST /a/b?q=1 host=127.0.0.1:${echoPort} hello body`})
     expect(reply.headers['x-backend']).toBe('yes')
     expect(reply.headers['content-type']).toBe('text/x-echo')
   })
 
   it('its status path says which deployments it serves; one access-log line per request', async () => {
     const status = await call(server.port, STATUS_PATH, 'x')
-    expect(JSON.parse(status.body)).toMatchObject({pid: process.pid, serving: [{organization: 'myorg', environment: 'dev', proxies: [{name: 'echo', basepath: '/echo'}, {name: 'hangup', basepath: '/hangup'}, {name: 'silent', basepath: '/silent'}]}]})
+    expect(JSON.parse(status.body)).toMatchObject({pid: process.pid, serving: [{organization: 'myorg', environment: 'dev', proxies: [{name: 'echo', basepath: '/echo'}, {name: 'hangup', basepath: '/hangup'}, {name: 'hold', basepath: '/hold'}, {name: 'silent', basepath: '/silent'}]}]})
     await new Promise((r) => setImmediate(r))
     const all = lines.join('').trimEnd().split('\n')
     expect(all).toHaveLength(3)
     expect(all[0]).toMatch(/^\S+Z GET any\.host \/silent\/x 504 target=silent upstream=127\.0\.0\.1:\d+ \d+ms failure="upstream request timeout"$/)
     expect(all[2]).toMatch(/^\S+Z POST myorg-dev\.example \/echo\/a\/b\?q=1 418 target=echo upstream=127\.0\.0\.1:\d+ \d+ms$/)
+  })
+})
+
+describe('requests Envoy forwards or logs that are easy to miss', () => {
+  it('a GET with a body: the body reaches the target, as Envoy forwards it', async () => {
+    const reply = await new Promise<{status: number; body: string}>((resolve, reject) => {
+      const req = http.request({host: '127.0.0.1', port: server.port, path: '/echo/q', method: 'GET', headers: {host: 'any.host', 'content-type': 'application/json', 'content-length': 12}}, (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (d: string) => (body += d))
+        res.on('end', () => resolve({status: res.statusCode!, body}))
+      })
+      req.on('error', reject)
+      req.end('{"query": 1}')
+    })
+    expect(reply).toEqual({status: 418, body: `GET /q host=127.0.0.1:${echoPort} {"query": 1}`})
+  })
+
+  it('a client that leaves before the answer: the upstream request is stopped and logged with status 0 (Envoy\'s DC)', async () => {
+    const arrived = once(hold, 'arrived')
+    const client = net.connect(server.port, '127.0.0.1', () => client.write('GET /hold/x HTTP/1.1\r\nHost: myorg-dev.example\r\n\r\n'))
+    client.on('error', () => {})
+    const [upstream] = (await arrived) as [net.Socket]
+    client.destroy()
+    await once(upstream, 'close')
+    expect(await logLine(/ \/hold\/x /)).toMatch(/^\S+Z GET myorg-dev\.example \/hold\/x 0 target=hold upstream=127\.0\.0\.1:\d+ \d+ms failure="downstream connection termination"$/)
+  })
+
+  it('a client that leaves in the middle of its body: one access-log line all the same', async () => {
+    const arrived = once(hold, 'arrived')
+    const client = net.connect(server.port, '127.0.0.1', () => client.write('POST /hold/upload HTTP/1.1\r\nHost: any.host\r\nContent-Length: 100\r\n\r\n0123456789'))
+    client.on('error', () => {})
+    const [upstream] = (await arrived) as [net.Socket]
+    client.destroy()
+    await once(upstream, 'close')
+    expect(await logLine(/ \/hold\/upload /)).toMatch(/^\S+Z POST any\.host \/hold\/upload 0 target=hold upstream=127\.0\.0\.1:\d+ \d+ms failure="downstream connection termination"$/)
   })
 })
 

@@ -126,7 +126,10 @@ export class SnapshotLoader {
         if (!zip) throw new Error(`the archive of ${deployment} is missing`)
         return parseArchive(await unzipArchive(zip, deployment), env)
       })()
-      this.archives.set(deployment, found)
+      // A read that failed is tried again at the next load, not remembered until a restart.
+      const reading = found
+      reading.catch(() => this.archives.get(deployment) === reading && this.archives.delete(deployment))
+      this.archives.set(deployment, reading)
     }
     return found
   }
@@ -178,6 +181,9 @@ export class SnapshotLoader {
         }
       }
     }
+    // Only the deployments served now stay parsed: a long-running runtime redeployed many times keeps no old ones.
+    const current = new Set(environments.map((e) => e.deployment))
+    for (const deployment of this.archives.keys()) if (!current.has(deployment)) this.archives.delete(deployment)
     for (const key of [...this.served.keys()]) {
       if (!key.startsWith('broken:') && !seen.has(key)) {
         this.served.delete(key)
