@@ -9,6 +9,8 @@
 // Both proxies do the same job with the same processes: the runtime with its default workers (one
 // per CPU), nginx with as many worker_processes; each writes one access-log line per request to a
 // file (nginx's default access_log, the runtime's stderr). The backend nginx has one worker.
+// Each proxy's CPU time per request (its processes summed, from /proc) is printed beside its
+// rate: steadier than requests/s on a machine whose cores wrk and the backend share.
 // Needs `npm run build`, nginx and wrk; skipped, saying why, when one is missing.
 //
 //   node bench/runtime.mjs [--seconds 10] [--requests 100000]   (npm run bench runs it)
@@ -91,16 +93,34 @@ http {
   )
   const child = spawn(nginxBin, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], {stdio: 'ignore'})
   children.push(child)
-  return waitForPort(port)
+  return waitForPort(port).then(() => child.pid)
 }
 
-function wrk(url) {
+/** CPU time (user, system; clock ticks) of a process and its children, from /proc. */
+function cpuTicks(pid) {
+  let user = 0
+  let system = 0
+  for (const p of [pid, ...childrenOf(pid)]) {
+    const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    user += Number(fields[11])
+    system += Number(fields[12])
+  }
+  return {user, system}
+}
+const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim() || 100)
+
+/** wrk against url; with `pid`, also the CPU time that process and its children spent per request. */
+function wrk(url, pid) {
+  const before = pid && cpuTicks(pid)
   const r = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, '--latency', '-H', 'Host: myorg-dev.apigee.net', url], {encoding: 'utf8'})
+  const after = pid && cpuTicks(pid)
+  const count = Number(/(\d+) requests in/.exec(r.stdout)?.[1])
+  const perRequest = pid ? {user: ((after.user - before.user) * TICK_US) / count, system: ((after.system - before.system) * TICK_US) / count} : undefined
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1])
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout)
   const ms = p99 ? Number(p99[1]) * {us: 0.001, ms: 1, s: 1000}[p99[2]] : NaN
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout)?.[1] ?? '0'
-  return {rps, p99: ms, errors: Number(errors)}
+  return {rps, p99: ms, errors: Number(errors), perRequest}
 }
 
 /** `count` GET requests over 50 keep-alive connections (a fixed count, which wrk cannot do). */
@@ -169,7 +189,7 @@ try {
     location / { default_type application/json; return 200 '{"message": "Hello world!"}'; }
   }`)
   const proxyPort = await freePort()
-  await nginx('proxy', proxyPort, `upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
+  const proxyPid = await nginx('proxy', proxyPort, `upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
   server {
     listen 127.0.0.1:${proxyPort};
     keepalive_requests 100000;
@@ -211,16 +231,17 @@ try {
   wrk(`http://127.0.0.1:${proxyPort}/helloworld`)
   const results = {runtime: [], nginx: []}
   for (let i = 0; i < 2; i++) {
-    results.nginx.push(wrk(`http://127.0.0.1:${proxyPort}/helloworld`))
-    results.runtime.push(wrk(`http://127.0.0.1:${runtimePort}/helloworld`))
+    results.nginx.push(wrk(`http://127.0.0.1:${proxyPort}/helloworld`, proxyPid))
+    results.runtime.push(wrk(`http://127.0.0.1:${runtimePort}/helloworld`, runtime.pid))
   }
   const best = (xs) => xs.reduce((a, b) => (b.rps > a.rps ? b : a))
   const rt = best(results.runtime)
   const ng = best(results.nginx)
   const ratio = rt.rps / ng.rps
   console.log(`runtime bench: node ${process.version}, ${os.cpus().length} cpus, wrk -t2 -c50 -d${seconds}s, best of 2 runs each (after a warm-up); ${workers} worker processes each, both logging every request`)
-  console.log(`  nginx proxy_ssl_certificate   ${ng.rps.toFixed(0).padStart(7)} req/s  p99 ${ng.p99.toFixed(2)} ms  non-2xx ${ng.errors}`)
-  console.log(`  mtlsctl runtime               ${rt.rps.toFixed(0).padStart(7)} req/s  p99 ${rt.p99.toFixed(2)} ms  non-2xx ${rt.errors}`)
+  const cpu = ({perRequest: c}) => `  CPU ${(c.user + c.system).toFixed(0).padStart(3)} µs/request (user ${c.user.toFixed(0)}, system ${c.system.toFixed(0)})`
+  console.log(`  nginx proxy_ssl_certificate   ${ng.rps.toFixed(0).padStart(7)} req/s  p99 ${ng.p99.toFixed(2)} ms  non-2xx ${ng.errors}${cpu(ng)}`)
+  console.log(`  mtlsctl runtime               ${rt.rps.toFixed(0).padStart(7)} req/s  p99 ${rt.p99.toFixed(2)} ms  non-2xx ${rt.errors}${cpu(rt)}`)
   console.log(`  ratio ${ratio.toFixed(2)}x nginx (target >= 0.5x): ${ratio >= 0.5 ? 'yes' : 'NO'}; p99 < 25 ms: ${rt.p99 < 25 ? 'yes' : 'NO'}`)
 
   // Memory: a fresh runtime, RSS after 10,000 requests, then after 100,000.
