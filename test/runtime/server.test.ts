@@ -124,6 +124,16 @@ describe('the runtime transport', () => {
   })
 })
 
+/** Sends `request` to the hold target, hangs up once it reached the target, and resolves when the runtime has closed its upstream connection. */
+async function leaveEarly(request: string): Promise<void> {
+  const arrived = once(hold, 'arrived')
+  const client = net.connect(server.port, '127.0.0.1', () => client.write(request))
+  client.on('error', () => {})
+  const [upstream] = (await arrived) as [net.Socket]
+  client.destroy()
+  await once(upstream, 'close')
+}
+
 describe('requests Envoy forwards or logs that are easy to miss', () => {
   it('a GET with a body: the body reaches the target, as Envoy forwards it', async () => {
     const reply = await new Promise<{status: number; body: string}>((resolve, reject) => {
@@ -139,22 +149,12 @@ describe('requests Envoy forwards or logs that are easy to miss', () => {
   })
 
   it('a client that leaves before the answer: the upstream request is stopped and logged with status 0 (Envoy\'s DC)', async () => {
-    const arrived = once(hold, 'arrived')
-    const client = net.connect(server.port, '127.0.0.1', () => client.write('GET /hold/x HTTP/1.1\r\nHost: myorg-dev.example\r\n\r\n'))
-    client.on('error', () => {})
-    const [upstream] = (await arrived) as [net.Socket]
-    client.destroy()
-    await once(upstream, 'close')
+    await leaveEarly('GET /hold/x HTTP/1.1\r\nHost: myorg-dev.example\r\n\r\n')
     expect(await logLine(/ \/hold\/x /)).toMatch(/^\S+Z GET myorg-dev\.example \/hold\/x 0 target=hold upstream=127\.0\.0\.1:\d+ \d+ms failure="downstream connection termination"$/)
   })
 
   it('a client that leaves in the middle of its body: one access-log line all the same', async () => {
-    const arrived = once(hold, 'arrived')
-    const client = net.connect(server.port, '127.0.0.1', () => client.write('POST /hold/upload HTTP/1.1\r\nHost: any.host\r\nContent-Length: 100\r\n\r\n0123456789'))
-    client.on('error', () => {})
-    const [upstream] = (await arrived) as [net.Socket]
-    client.destroy()
-    await once(upstream, 'close')
+    await leaveEarly('POST /hold/upload HTTP/1.1\r\nHost: any.host\r\nContent-Length: 100\r\n\r\n0123456789')
     expect(await logLine(/ \/hold\/upload /)).toMatch(/^\S+Z POST any\.host \/hold\/upload 0 target=hold upstream=127\.0\.0\.1:\d+ \d+ms failure="downstream connection termination"$/)
   })
 })
