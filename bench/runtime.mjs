@@ -96,18 +96,31 @@ http {
   return waitForPort(port).then(() => child.pid)
 }
 
-/** CPU time (user, system; clock ticks) of a process and its children, from /proc. */
+/**
+ * CPU time (user, system; clock ticks) of a process and its children, from /proc: the live
+ * children's own, and the reaped ones' through the parent's cutime/cstime. A child that exits
+ * between the listing and the read is skipped.
+ */
 function cpuTicks(pid) {
-  let user = 0
-  let system = 0
-  for (const p of [pid, ...childrenOf(pid)]) {
-    const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
-    user += Number(fields[11])
-    system += Number(fields[12])
+  const stat = (p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ').map(Number)
+    } catch {
+      return undefined
+    }
+  }
+  const own = stat(pid)
+  let user = own[11] + own[13]
+  let system = own[12] + own[14]
+  for (const p of childrenOf(pid)) {
+    const fields = stat(p)
+    if (!fields) continue
+    user += fields[11]
+    system += fields[12]
   }
   return {user, system}
 }
-const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim() || 100)
+const TICK_US = 1e6 / (Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout?.trim()) || 100)
 
 /** wrk against url; with `pid`, also the CPU time that process and its children spent per request. */
 function wrk(url, pid) {

@@ -229,7 +229,8 @@ class Forward {
 
   onConnect(abort: (error?: Error) => void): void {
     this.abortUpstream = abort
-    // Timed out or left by the client while queued for a connection: never send it.
+    // Timed out or left by the client while queued for a connection: never send it (undici
+    // then closes that new connection too; it has no way to take a request out of its queue).
     if (this.settled) abort()
   }
 

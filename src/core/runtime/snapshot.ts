@@ -126,10 +126,7 @@ export class SnapshotLoader {
         if (!zip) throw new Error(`the archive of ${deployment} is missing`)
         return parseArchive(await unzipArchive(zip, deployment), env)
       })()
-      // A read that failed is tried again at the next load, not remembered until a restart.
-      const reading = found
-      reading.catch(() => this.archives.get(deployment) === reading && this.archives.delete(deployment))
-      this.archives.set(deployment, reading)
+      this.archives.set(deployment, found)
     }
     return found
   }
@@ -181,7 +178,9 @@ export class SnapshotLoader {
         }
       }
     }
-    // Only the deployments served now stay parsed: a long-running runtime redeployed many times keeps no old ones.
+    // Only the deployments served now stay parsed: a runtime redeployed many times keeps no old
+    // ones, and an archive whose read failed is read again at the next load (not remembered as
+    // broken until a restart).
     const current = new Set(environments.map((e) => e.deployment))
     for (const deployment of this.archives.keys()) if (!current.has(deployment)) this.archives.delete(deployment)
     for (const key of [...this.served.keys()]) {
