@@ -190,8 +190,8 @@ export async function updateAliasCertificate(
   const updated: AliasDoc = {...doc, certsInfo: {certInfo: await Promise.all(checked.map((c) => certInfo(c)))}}
   await store.withLock(async () => {
     await getDoc(store, org, env, ks, alias)
-    await store.putBlob(name, CERT_BLOB, checked.map((c) => c.pem).join(''))
-    await store.put(name, updated)
+    // The certificate and the document that describes it change together (one replace).
+    await store.replace(name, updated, {[CERT_BLOB]: {data: checked.map((c) => c.pem).join('')}})
   })
   return current(updated)
 }

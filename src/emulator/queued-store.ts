@@ -1,4 +1,4 @@
-import type {Blob, BlobOptions, Store} from '../core/store/index.js'
+import type {Blob, Store} from '../core/store/index.js'
 
 /**
  * The emulator serves many requests in one process. The store's lock is an inter-process lock
@@ -41,7 +41,8 @@ export function queuedStore(inner: Store, queue: LockQueue): Store {
     create: (name: string, doc: unknown, blobs?: Record<string, Blob>) => locked(() => inner.create(name, doc, blobs)),
     delete: (name: string) => inner.delete(name),
     getBlob: (name: string, part: string) => inner.getBlob(name, part),
-    putBlob: (name: string, part: string, data: Buffer | string, options?: BlobOptions) => inner.putBlob(name, part, data, options),
+    // replace takes the store's lock itself.
+    replace: (name: string, doc: unknown, blobs: Record<string, Blob>) => locked(() => inner.replace(name, doc, blobs)),
     withLock: <T>(fn: () => Promise<T>) => locked(() => inner.withLock(fn)),
   }
 }

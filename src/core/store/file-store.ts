@@ -5,7 +5,7 @@ import * as path from 'node:path'
 
 import {internal, invalidArgument, MtlsError} from '../errors.js'
 import {acquireLock, processAlive} from './lock.js'
-import type {Blob, BlobOptions, Store} from './store.js'
+import type {Blob, Store} from './store.js'
 
 const SEGMENT = /^[\w-][\w.-]{0,254}$/
 /** Blob parts always hold a dot (`cert.pem`), collection ids never do: they cannot collide. */
@@ -80,7 +80,9 @@ const random = () => randomBytes(6).toString('hex')
  * run under an inter-process lock (`lock.ts`). A create with blobs and a delete first leave an
  * intent in `.trash/` naming the resource: whoever takes the lock next finishes it (no
  * document: the resource's folder goes), so a killed process leaves no orphan blob (no key)
- * in the live tree. Taking the lock also empties `.trash/` and removes dead processes'
+ * in the live tree. A replace stages its new files in `.trash/` and leaves an intent listing
+ * where each goes: whoever takes the lock next finishes the moves, so a resource is never left
+ * with new blobs and an old document. Taking the lock also empties `.trash/` and removes dead processes'
  * temporary files, so nothing deleted (private keys included) outlives the next write.
  */
 export class FileStore implements Store {
@@ -206,10 +208,21 @@ export class FileStore implements Store {
     })
   }
 
-  async putBlob(name: string, part: string, data: Buffer | string, _options: BlobOptions = {}): Promise<void> {
-    // Every file in the store is 0600 (secrets included); the option documents intent.
-    const file = this.blobPath(name, part)
-    this.guard('write', name, () => this.writeAtomic(file, data))
+  async replace(name: string, doc: unknown, blobs: Record<string, Blob>): Promise<void> {
+    const targets = [
+      ...Object.entries(blobs).map(([part, blob]) => [this.blobPath(name, part), blob.data] as const),
+      // The document goes last: until it does, the old one still describes the resource.
+      [this.docPath(name), JSON.stringify(doc, null, 2) + '\n'] as const,
+    ]
+    await this.withLock(async () =>
+      this.guard('write', name, () => {
+        // Every new file is staged (fsync'ed) first; then an intent lists the moves, and from
+        // then on the change happens: settle renames each into place, now or, if this process
+        // is killed, at the next lock.
+        const moves = targets.map(([to, data]) => ({from: this.stage(data), to}))
+        this.settle(this.writeIntent(name, moves))
+      }),
+    )
   }
 
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -283,22 +296,57 @@ export class FileStore implements Store {
     return pid !== process.pid && processAlive(pid)
   }
 
-  /** Records, before a multi-file change, which resource it touches (whole JSON, or ignored). */
-  private writeIntent(name: string): string {
+  /**
+   * Records, before a multi-file change, which resource it touches (whole JSON, or ignored),
+   * and for a replace the staged files to move into place (paths inside the state folder).
+   */
+  private writeIntent(name: string, moves: Array<{from: string; to: string}> = []): string {
     const trash = path.join(this.location, TRASH)
     fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
     const file = path.join(trash, `${process.pid}-${random()}${INTENT}`)
-    fs.writeFileSync(file, JSON.stringify({name}), {mode: FILE_MODE, flag: 'wx'})
+    const relative = moves.map(({from, to}) => ({from: path.relative(this.location, from), to: path.relative(this.location, to)}))
+    fs.writeFileSync(file, JSON.stringify({name, moves: relative}), {mode: FILE_MODE, flag: 'wx'})
     return file
   }
 
-  /** Finishes an intent: a resource whose document is absent has no folder either. */
+  /** A new file's content, written and fsync'ed in the trash, for a replace to move into place. */
+  private stage(data: Buffer | string): string {
+    const trash = path.join(this.location, TRASH)
+    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
+    const file = path.join(trash, `${process.pid}-${random()}.staged`)
+    const fd = fs.openSync(file, 'wx', FILE_MODE)
+    try {
+      fs.writeFileSync(fd, data)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    return file
+  }
+
+  /**
+   * Finishes an intent: the staged files it lists are moved into place (those already moved are
+   * gone from the trash), then a resource whose document is absent has no folder either.
+   */
   private settle(intent: string): void {
     let name: string | undefined
+    let moves: Array<{from?: unknown; to?: unknown}> = []
     try {
-      name = (JSON.parse(fs.readFileSync(intent, 'utf8')) as {name?: unknown}).name as string
+      const recorded = JSON.parse(fs.readFileSync(intent, 'utf8')) as {name?: unknown; moves?: unknown}
+      name = recorded.name as string
+      if (Array.isArray(recorded.moves)) moves = recorded.moves
     } catch {
       // Cut short while it was written: nothing was changed after it.
+    }
+    for (const {from, to} of moves) {
+      if (typeof from !== 'string' || typeof to !== 'string') continue
+      const source = path.join(this.location, from)
+      const target = path.join(this.location, to)
+      // Only from the trash into the tree: an intent is never a way out of the state folder.
+      if (path.dirname(source) !== path.join(this.location, TRASH) || path.relative(this.location, target).startsWith('..')) continue
+      if (!fs.existsSync(source)) continue
+      fs.mkdirSync(path.dirname(target), {recursive: true, mode: DIR_MODE})
+      fs.renameSync(source, target)
     }
     if (typeof name === 'string') {
       let file: string | undefined

@@ -35,7 +35,13 @@ export interface Store {
    */
   delete(name: string): Promise<boolean>
   getBlob(name: string, part: string): Promise<Buffer | undefined>
-  putBlob(name: string, part: string, data: Buffer | string, options?: BlobOptions): Promise<void>
+  /**
+   * Replaces an existing resource's document and some of its blobs together, under the lock,
+   * all or nothing across a crash: a process killed half-way leaves the old resource, or (once
+   * the change is recorded) the next locked write finishes it; never new blobs with an old
+   * document. Readers that do not lock may see the files change one after the other.
+   */
+  replace(name: string, doc: unknown, blobs: Record<string, Blob>): Promise<void>
   /**
    * Runs fn holding the store's inter-process lock: use it for every read-modify-write. A
    * change that spans several documents commits with ONE write of one of them (see

@@ -68,6 +68,29 @@ describe('FileStore', () => {
     expect(await store.ids('organizations/acme/environments/dev/keystores')).toEqual([])
   })
 
+  it('replace changes the document and blobs together, leaving nothing staged; an intent cannot move a file out of the trash or out of the state folder', async () => {
+    await store.create('organizations/acme/environments/dev/keystores/ks/aliases/a', {v: 1}, {'cert.pem': {data: 'old'}})
+    await store.replace('organizations/acme/environments/dev/keystores/ks/aliases/a', {v: 2}, {'cert.pem': {data: 'new'}})
+    expect(await store.get('organizations/acme/environments/dev/keystores/ks/aliases/a')).toEqual({v: 2})
+    expect((await store.getBlob('organizations/acme/environments/dev/keystores/ks/aliases/a', 'cert.pem'))?.toString()).toBe('new')
+    expect(fs.readdirSync(path.join(store.location, '.trash'))).toEqual([])
+    // A crafted intent of a dead process: settled (and removed) at the next lock, its moves refused.
+    const outside = path.join(dir, 'outside.txt')
+    fs.writeFileSync(outside, 'x')
+    fs.writeFileSync(path.join(store.location, '.trash', '999999-crafted.staged'), 'y')
+    const moves = [
+      {from: '../outside.txt', to: 'organizations/stolen.txt'},
+      {from: '.trash/999999-crafted.staged', to: '../escaped.txt'},
+    ]
+    fs.writeFileSync(path.join(store.location, '.trash', '999999-x.intent'), JSON.stringify({name: 'organizations/acme/environments/dev/keystores/ks/aliases/a', moves}))
+    await store.create('organizations/other', {name: 'other'})
+    expect(await store.get('organizations/acme/environments/dev/keystores/ks/aliases/a')).toEqual({v: 2})
+    expect(fs.existsSync(outside)).toBe(true)
+    expect(fs.existsSync(path.join(store.location, 'organizations/stolen.txt'))).toBe(false)
+    expect(fs.existsSync(path.join(dir, 'escaped.txt'))).toBe(false)
+    expect(fs.readdirSync(path.join(store.location, '.trash'))).toEqual([])
+  })
+
   it('refuses names that would leave the state folder', async () => {
     for (const name of ['../x', 'organizations/../../etc', 'organizations//x', '/etc/passwd', 'organizations/.hidden']) {
       await expect(store.put(name, {})).rejects.toThrow(MtlsError)

@@ -108,6 +108,45 @@ describe('a process killed at the commit point of a deployment', () => {
   })
 })
 
+describe('an alias certificate update killed half-way (PROGRAMMABLE environments)', () => {
+  const certFile = (ks: string, alias: string) => fs.readFileSync(path.join(home, `organizations/acme/environments/prog/keystores/${ks}/aliases/${alias}/cert.pem`), 'utf8')
+  const trash = () => (fs.existsSync(path.join(home, '.trash')) ? fs.readdirSync(path.join(home, '.trash')) : [])
+  let next: string
+
+  beforeEach(async () => {
+    await createEnvironment(store, 'acme', 'prog', {apiProxyType: 'programmable'})
+    await createKeystore(store, 'acme', 'prog', 'ts')
+    await addAlias(store, 'acme', 'prog', 'ts', 'ca', {format: 'keycertfile', cert: fs.readFileSync(path.join(dir, 'gw.pem')), certFile: 'gw.pem'})
+    writePair(dir, 'next', await makeCert(await makeCa('next-ca'), 'next-gateway', {usage: 'client'}))
+    next = fs.readFileSync(path.join(dir, 'next.pem'), 'utf8')
+  })
+
+  const update = (point: Record<string, string>) => killAt(point, ['update-alias-cert', 'prog', 'ts', 'ca', path.join(dir, 'next.pem')])
+  const subject = async () => (await getAlias(store, 'acme', 'prog', 'ts', 'ca')).certsInfo.certInfo[0].subject
+
+  it('after the new certificate is in place, before its document: the next write finishes it (certificate and document both new)', async () => {
+    const killed = await update({KILL_AFTER: 'rename:aliases/ca/cert.pem'})
+    expect(killed).toEqual({code: null, signal: 'SIGKILL', stderr: ''})
+    // The half-way state: the new certificate, described by the old document.
+    expect(certFile('ts', 'ca')).toBe(next)
+    expect(await subject()).toBe('CN=gateway')
+    await createKeystore(store, 'acme', 'prog', 'later')
+    expect(await subject()).toBe('CN=next-gateway')
+    expect(certFile('ts', 'ca')).toBe(next)
+    expect(trash()).toEqual([])
+  })
+
+  it('before anything is moved: the next write finishes it all the same (the change was recorded)', async () => {
+    const killed = await update({KILL_BEFORE: 'rename:aliases/ca/cert.pem'})
+    expect(killed.signal).toBe('SIGKILL')
+    expect(await subject()).toBe('CN=gateway')
+    await createKeystore(store, 'acme', 'prog', 'later')
+    expect(await subject()).toBe('CN=next-gateway')
+    expect(certFile('ts', 'ca')).toBe(next)
+    expect(trash()).toEqual([])
+  })
+})
+
 describe('leftovers of killed processes are cleared by the next write', () => {
   const live = (rel: string) => fs.existsSync(path.join(home, 'organizations/acme/environments/dev', rel))
   const trash = () => (fs.existsSync(path.join(home, '.trash')) ? fs.readdirSync(path.join(home, '.trash')) : [])
