@@ -8,7 +8,8 @@ import * as path from 'node:path'
  * without its owner). A lock whose owner is dead, or that has not been renewed for `staleMs`,
  * is taken over, so a process killed while holding it blocks nobody for long. Released and
  * taken-over locks are renamed into the scratch folder before they are removed, so the lock
- * path is always either a whole lock or absent.
+ * path is always either a whole lock or absent; a taker that moved a lock other than the one it
+ * judged stale (another process got there first) puts it back.
  * (Written here rather than taken from proper-lockfile: that package patches `fs` through
  * graceful-fs and hooks signals through signal-exit, ~30 ms on every command's start-up, and
  * its signal hook re-raised SIGTERM in the emulator.)
@@ -44,27 +45,56 @@ function readOwner(dir: string): {pid: number; token: string} | undefined {
   }
 }
 
-function isStale(dir: string, staleMs: number): boolean {
+/** Which lock was judged stale: its owner's token (undefined: no readable owner). */
+interface StaleLock {
+  token: string | undefined
+}
+
+function staleLock(dir: string, staleMs: number): StaleLock | undefined {
   let mtime: number
   try {
     mtime = fs.statSync(dir).mtimeMs
   } catch {
-    return false // already gone: the next rename decides
+    return undefined // already gone: the next rename decides
   }
   const owner = readOwner(dir)
   const known = owner !== undefined && Number.isInteger(owner.pid) && owner.pid > 0
-  if (known && !processAlive(owner.pid)) return true
+  if (known && !processAlive(owner.pid)) return {token: owner.token}
   // A live owner keeps its lock while its event loop is blocked (a large fsync, an rmSync),
   // when its renewal timer cannot run: only a renewal missed for LIVE_OWNER_STALE_FACTOR times
   // longer (a pid reused by another program) frees it. A lock without a readable owner (left
   // by an older version killed mid-way) is judged by age alone.
-  return Date.now() - mtime > (known ? staleMs * LIVE_OWNER_STALE_FACTOR : staleMs)
+  return Date.now() - mtime > (known ? staleMs * LIVE_OWNER_STALE_FACTOR : staleMs) ? {token: owner?.token} : undefined
 }
 
 /** 10 s × 30: a live owner's lock is taken over only after 5 minutes without renewal. */
 const LIVE_OWNER_STALE_FACTOR = 30
 
 const scratchName = (scratch: string, what: string) => path.join(scratch, `${process.pid}-${what}-${randomBytes(6).toString('hex')}`)
+
+/**
+ * Moves the lock judged stale out of the way. Between the judgement and the rename another
+ * process may have taken it over and put its own lock in place: the rename then moved that
+ * live lock, which is seen by its token and put back. Returns whether the stale lock went.
+ */
+export function removeStaleLock(dir: string, scratch: string, judged: StaleLock): boolean {
+  const moved = scratchName(scratch, 'stale')
+  try {
+    fs.renameSync(dir, moved)
+  } catch {
+    return false // someone else moved it: whoever wins the next rename holds the lock
+  }
+  if (readOwner(moved)?.token !== judged.token) {
+    try {
+      fs.renameSync(moved, dir)
+      return false
+    } catch {
+      // A third process already put its lock in place: the one moved cannot go back.
+    }
+  }
+  fs.rmSync(moved, {recursive: true, force: true})
+  return true
+}
 
 /** Takes the lock at `dir`; resolves to its release function. */
 export async function acquireLock(dir: string, options: LockOptions = {}): Promise<() => void> {
@@ -87,13 +117,10 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
         const code = (error as NodeJS.ErrnoException).code
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
       }
-      if (isStale(dir, staleMs)) {
+      const stale = staleLock(dir, staleMs)
+      if (stale) {
         // One rename wins; whoever loses simply tries again.
-        const moved = scratchName(scratch, 'stale')
-        try {
-          fs.renameSync(dir, moved)
-          fs.rmSync(moved, {recursive: true, force: true})
-        } catch {}
+        removeStaleLock(dir, scratch, stale)
         continue
       }
       if (Date.now() > deadline) throw new Error('the lock is held by another process')

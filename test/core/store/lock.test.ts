@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {acquireLock} from '../../../src/core/store/lock.js'
+import {acquireLock, removeStaleLock} from '../../../src/core/store/lock.js'
 import {rmTemp, tempDir} from '../../helpers/cli.js'
 
 let dir: string
@@ -35,5 +35,25 @@ describe('the store lock', () => {
     // Its owner dead, the lock is taken over at once.
     const release = await acquireLock(lock, {staleMs: 200, timeoutMs: 1500, scratch: path.join(dir, '.tmp')})
     release()
+  })
+
+  it('a stale lock taken over by another process between the judgement and the rename: the new owner\'s lock is put back', () => {
+    const lock = path.join(dir, '.lock')
+    const scratch = path.join(dir, '.tmp')
+    fs.mkdirSync(scratch)
+    const install = (token: string) => {
+      fs.mkdirSync(lock)
+      fs.writeFileSync(path.join(lock, 'pid'), `${process.pid}\n${token}`)
+    }
+    // Judged stale with the dead owner's token; by the rename, another process's lock is there.
+    install('live-owner')
+    expect(removeStaleLock(lock, scratch, {token: 'dead-owner'})).toBe(false)
+    expect(fs.readFileSync(path.join(lock, 'pid'), 'utf8')).toBe(`${process.pid}\nlive-owner`)
+    // The lock judged is the one there: it goes, and nothing is left in the scratch folder.
+    expect(removeStaleLock(lock, scratch, {token: 'live-owner'})).toBe(true)
+    expect(fs.existsSync(lock)).toBe(false)
+    expect(fs.readdirSync(scratch)).toEqual([])
+    // Already gone (someone else moved it): nothing to do.
+    expect(removeStaleLock(lock, scratch, {token: 'live-owner'})).toBe(false)
   })
 })
