@@ -51,10 +51,16 @@ export interface LockAnswer {
 
 const file = (root: string, name: keyof typeof EMULATOR_FILES) => path.join(root, EMULATOR_FILES[name])
 
+/** The user's own folder in the temporary one, for the sockets of state folders with long paths. */
+export function socketFolder(): string {
+  return path.join(os.tmpdir(), `mtlsctl-${process.getuid?.() ?? os.userInfo().username}`)
+}
+
 /**
  * The socket's path: `STATE/emulator.sock`, or, when that is longer than a Unix socket path
- * may be (about 107 bytes), a file in the temporary folder named after the state folder's
- * real path (the same for every process that names the folder).
+ * may be (about 107 bytes), a file in the user's own folder in the temporary one
+ * (`socketFolder()`), named after the state folder's real path (the same for every process
+ * that names the folder).
  */
 export function socketPath(root: string): string {
   const inFolder = file(root, 'socket')
@@ -63,7 +69,43 @@ export function socketPath(root: string): string {
   try {
     real = fs.realpathSync(root)
   } catch {}
-  return path.join(os.tmpdir(), `mtlsctl-emulator-${createHash('sha256').update(real).digest('hex').slice(0, 24)}.sock`)
+  return path.join(socketFolder(), `emulator-${createHash('sha256').update(real).digest('hex').slice(0, 24)}.sock`)
+}
+
+/**
+ * For a socket outside the state folder: whether its folder exists (made, 0700, when `create`),
+ * refused unless it is a real folder of this user's that nobody else can write. In a shared
+ * temporary folder another local user could otherwise make it first and put a socket there
+ * that answers for the emulator.
+ */
+function checkSocketFolder(where: string, root: string, create: boolean): boolean {
+  const folder = path.dirname(where)
+  if (folder === path.resolve(root)) return true
+  if (create) fs.mkdirSync(folder, {recursive: true, mode: 0o700})
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(folder)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw error
+  }
+  const uid = process.getuid?.()
+  const problem = stat.isSymbolicLink()
+    ? 'a symbolic link'
+    : !stat.isDirectory()
+      ? 'not a folder'
+      : uid !== undefined && stat.uid !== uid
+        ? `owned by another user (uid ${stat.uid})`
+        : (stat.mode & 0o022) !== 0
+          ? `writable by others (mode ${(stat.mode & 0o777).toString(8)})`
+          : undefined
+  if (problem) {
+    throw failedPrecondition(
+      `The folder for the emulator's socket, ${folder}, is ${problem}: another user could answer for the emulator there.`,
+      `Remove it, or set TMPDIR to a folder of your own (the state folder ${root} is too long a path to hold the socket).`,
+    )
+  }
+  return true
 }
 
 /** The log of a detached emulator (the state folder is created if needed). */
@@ -88,8 +130,10 @@ type Probe = {alive: false} | {alive: true; answer?: LockAnswer}
  * answer if it gives one within `waitMs` (a busy or stopped emulator gives none, and is alive).
  */
 function probe(root: string, waitMs = 1000): Promise<Probe> {
+  const where = socketPath(root)
+  if (!checkSocketFolder(where, root, false)) return Promise.resolve({alive: false})
   return new Promise((resolve) => {
-    const socket = net.connect(socketPath(root))
+    const socket = net.connect(where)
     let data = ''
     let connected = false
     let timer: NodeJS.Timeout | undefined
@@ -179,6 +223,7 @@ export async function claimStateFolder(root: string, status: () => {runningDeplo
       })
     })
   await underClaimLock(root, async () => {
+    checkSocketFolder(where, root, true)
     for (let attempt = 0; ; attempt++) {
       try {
         await listen()

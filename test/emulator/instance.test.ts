@@ -64,12 +64,55 @@ describe('claimStateFolder', () => {
     await claim.release()
   })
 
-  it('a state folder whose socket path would be too long uses one in the temporary folder, named after the folder', () => {
+  it("a state folder whose socket path would be too long uses one in the user's own folder in the temporary one, named after the folder", () => {
     const deep = path.join(dir, 'x'.repeat(120))
     const where = socketPath(deep)
-    expect(path.dirname(where)).toBe(os.tmpdir())
-    expect(path.basename(where)).toMatch(/^mtlsctl-emulator-[0-9a-f]{24}\.sock$/)
+    expect(path.dirname(where)).toBe(path.join(os.tmpdir(), `mtlsctl-${process.getuid!()}`))
+    expect(path.basename(where)).toMatch(/^emulator-[0-9a-f]{24}\.sock$/)
     expect(socketPath(deep)).toBe(where)
     expect(socketPath(path.join(dir, 'state'))).toBe(path.join(dir, 'state', 'emulator.sock'))
+  })
+
+  describe('the socket folder in a temporary folder of its own (TMPDIR)', () => {
+    const saved = process.env.TMPDIR
+    let tmp: string
+    let deep: string
+    beforeAll(() => {
+      tmp = fs.mkdtempSync(path.join(dir, 'tmp-'))
+      process.env.TMPDIR = tmp
+      deep = path.join(dir, 'y'.repeat(120))
+    })
+    afterAll(() => {
+      if (saved === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved
+    })
+    const folder = () => path.join(tmp, `mtlsctl-${process.getuid!()}`)
+
+    it('is made 0700 by the first claim; nothing runs while it is absent', async () => {
+      expect(await runningInstance(deep)).toBeUndefined()
+      const claim = await claimStateFolder(deep)
+      expect((fs.statSync(folder()).mode & 0o777).toString(8)).toBe('700')
+      expect(fs.existsSync(socketPath(deep))).toBe(true)
+      await claim.release()
+    })
+
+    it('one that others can write, or a symbolic link in its place, is refused: another user could answer for the emulator', async () => {
+      fs.chmodSync(folder(), 0o777)
+      const message = `The folder for the emulator's socket, ${folder()}, is writable by others (mode 777): another user could answer for the emulator there.`
+      expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(message)
+      expect((await refusal(runningInstance(deep), 'FAILED_PRECONDITION')).message).toBe(message)
+      if (process.getuid!() === 0) {
+        // As root (CI here), a folder of another user's can be made: refused too.
+        fs.chmodSync(folder(), 0o700)
+        fs.chownSync(folder(), 65534, 65534)
+        expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(
+          `The folder for the emulator's socket, ${folder()}, is owned by another user (uid 65534): another user could answer for the emulator there.`,
+        )
+      }
+      fs.rmSync(folder(), {recursive: true})
+      fs.symlinkSync(dir, folder())
+      expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(`The folder for the emulator's socket, ${folder()}, is a symbolic link: another user could answer for the emulator there.`)
+      fs.rmSync(folder())
+    })
   })
 })
