@@ -41,10 +41,12 @@ export interface ErrorReport {
 
 /**
  * Absolute paths in a message nothing anticipated (`open '/home/u/.mtlsctl/...'`): dropped,
- * since an INTERNAL error must not carry a file system path.
+ * since an INTERNAL error must not carry a file system path. A quoted one (as Node's system
+ * errors quote them) goes whole, spaces and all (`'/home/John Doe/...'`); an unquoted one up
+ * to the first space.
  */
 function withoutPaths(message: string): string {
-  return message.replace(/(^|[\s'"(=])\/[^\s'"),]+/g, '$1[path]')
+  return message.replace(/(['"])\/[^'"\n]*\1/g, '$1[path]$1').replace(/(^|[\s(=])\/[^\s'"),]+/g, '$1[path]')
 }
 
 /** Remote mode's own codes: credentials (3) and an API that did not answer (4); else 1. */

@@ -41,6 +41,10 @@ describe('reportError (issue 11, items 5, 13, 15)', () => {
     expect(reportError(new MtlsError('INTERNAL', "ENAMETOOLONG: name too long, open '/home/u/.mtlsctl/organizations/o/apis/x.json'")).message).toBe(
       "INTERNAL: ENAMETOOLONG: name too long, open '[path]'",
     )
+    // A quoted path with spaces goes whole (a home folder named after its user, "John Doe").
+    expect(reportError(new MtlsError('INTERNAL', `EACCES: permission denied, open '/home/John Doe/.mtlsctl/organizations/o.json'`)).message).toBe(
+      "INTERNAL: EACCES: permission denied, open '[path]'",
+    )
     expect(reportError(new MtlsError('NOT_FOUND', 'The file /tmp/x.pem was not found.')).message).toBe('NOT_FOUND: The file /tmp/x.pem was not found.')
   })
 
