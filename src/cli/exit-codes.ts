@@ -1,5 +1,5 @@
 import {isMtlsError} from '../core/errors.js'
-import {describeSystemError} from '../core/input.js'
+import {unexpectedError, withoutPaths} from '../core/input.js'
 import {OperationFailed} from './operation-failed.js'
 import {AbortedByUser} from './prompts.js'
 import {UsageError, unwrapFlagParseMessage} from './usage-error.js'
@@ -39,16 +39,6 @@ export interface ErrorReport {
   hint?: string
 }
 
-/**
- * Absolute paths in a message nothing anticipated (`open '/home/u/.mtlsctl/...'`): dropped,
- * since an INTERNAL error must not carry a file system path. A quoted one (as Node's system
- * errors quote them) goes whole, spaces and all (`'/home/John Doe/...'`); an unquoted one up
- * to the first space.
- */
-function withoutPaths(message: string): string {
-  return message.replace(/(['"])\/[^'"\n]*\1/g, '$1[path]$1').replace(/(^|[\s(=])\/[^\s'"),]+/g, '$1[path]')
-}
-
 /** Remote mode's own codes: credentials (3) and an API that did not answer (4); else 1. */
 function mtlsExitCode(error: {status: string; origin?: string}): number {
   if (error.status === 'UNAUTHENTICATED') return ExitCode.AUTH
@@ -85,9 +75,7 @@ export function reportError(error: unknown): ErrorReport {
     const exitCode = err.oclif.exit === 0 ? 0 : ExitCode.USAGE
     return {exitCode, message: (err.message ?? '').replace(/^Error: /, '')}
   }
-  if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
-    // A system error the engine did not anticipate (disk full, name too long ...): in words.
-    return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${describeSystemError(err)}`}
-  }
-  return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${withoutPaths(err?.message ?? String(error))}`}
+  // Nothing anticipated it: a system error (disk full, name too long ...) in words, anything
+  // else without its paths.
+  return {exitCode: ExitCode.ERROR, message: `INTERNAL: ${unexpectedError(error).message}`}
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 
-import {invalidArgument} from './errors.js'
+import {invalidArgument, MtlsError} from './errors.js'
 
 /**
  * The one place where user input is read from a file: every command and the emulator go
@@ -102,6 +102,26 @@ function errnoWords(code: string | undefined, fallback = `it cannot be read (${c
 export function describeSystemError(error: {code?: string; syscall?: string}): string {
   const operation = error.syscall ? ` (${error.syscall})` : ''
   return `A file system operation failed${operation}: ${errnoWords(error.code, `system error ${error.code ?? 'unknown'}`)}.`
+}
+
+/**
+ * Absolute paths in a message nothing anticipated (`open '/home/u/.mtlsctl/...'`): dropped,
+ * since an INTERNAL error must not carry a file system path. A quoted one (as Node's system
+ * errors quote them) goes whole, spaces and all (`'/home/John Doe/...'`); an unquoted one up
+ * to the first space.
+ */
+export function withoutPaths(message: string): string {
+  return message.replace(/(['"])\/[^'"\n]*\1/g, '$1[path]$1').replace(/(^|[\s(=])\/[^\s'"),]+/g, '$1[path]')
+}
+
+/**
+ * Anything thrown that nothing anticipated, as INTERNAL without a file system path: a system
+ * error (an errno code) in words, any other error's message with its absolute paths dropped.
+ */
+export function unexpectedError(error: unknown): MtlsError {
+  const e = error as {code?: unknown; syscall?: string; message?: string}
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return new MtlsError('INTERNAL', describeSystemError({code: e.code, syscall: e.syscall}))
+  return new MtlsError('INTERNAL', withoutPaths(e?.message ?? String(error)))
 }
 
 /** `the certificate file F (--cert-file)`: how messages name an input. */

@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import {getEnvironment} from '../environments.js'
 import {failedPrecondition, invalidArgument, MtlsError, notFound} from '../errors.js'
+import {unexpectedError} from '../input.js'
 import {archiveDeploymentName, checkId, envName} from '../names.js'
 import {
   commitOperation,
@@ -196,7 +197,8 @@ export async function runArchiveDeployment(store: Store, org: string, deployment
     }
     return operation
   } catch (error) {
-    const failure = error instanceof MtlsError ? error : new MtlsError('INTERNAL', (error as Error).message)
+    // The operation's error is shown to whoever asks for it: one nothing anticipated carries no path.
+    const failure = error instanceof MtlsError ? error : unexpectedError(error)
     return finishOperation(store, deployment.operation, {error: failure})
   }
 }

@@ -114,6 +114,22 @@ describe('operations (engine)', () => {
     }
   })
 
+  it('a deployment that fails on something nothing anticipated: INTERNAL, and no file system path in the operation', async () => {
+    const {deployment} = await createArchiveDeployment(store, 'o', 'dev', await zipArchive(files([], {})), {workerPid: process.pid})
+    // A store whose archive read fails as no code path expects: a plain error, then a system error.
+    const failing = (error: Error) =>
+      Object.assign(new FileStore(store.location), {
+        getBlob: async () => {
+          throw error
+        },
+      })
+    const plain = await runArchiveDeployment(failing(new Error(`cannot map '/home/John Doe/.mtlsctl/organizations/o/archive.zip' at /dev/shm/x`)), 'o', deployment.name)
+    expect(plain.error).toEqual({code: 13, message: "cannot map '[path]' at [path]"})
+    const {deployment: second} = await createArchiveDeployment(store, 'o', 'dev', await zipArchive(files([], {})), {workerPid: process.pid})
+    const system = Object.assign(new Error(`EACCES: permission denied, open '/home/u/.mtlsctl/x'`), {code: 'EACCES', syscall: 'open'})
+    expect((await runArchiveDeployment(failing(system), 'o', second.name)).error).toEqual({code: 13, message: 'A file system operation failed (open): permission denied.'})
+  })
+
   it('wait gives up at its deadline with DEADLINE_EXCEEDED', async () => {
     const op = await createOperation(store, 'o', 'INSERT', 't', {pid: process.pid})
     await expect(waitOperation(store, 'o', op.name.split('/').pop() as string, {timeoutMs: 30, initialDelayMs: 5})).rejects.toMatchObject({status: 'DEADLINE_EXCEEDED'})
