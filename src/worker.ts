@@ -15,7 +15,7 @@ import * as fs from 'node:fs'
 
 import type {DeployAnswer, DeployRequest} from './emulator/deploy-worker.js'
 import {createArchiveDeployment, runArchiveDeployment} from './core/archives/deployments.js'
-import {isMtlsError} from './core/errors.js'
+import {failedPrecondition, isMtlsError, MtlsError} from './core/errors.js'
 import {readInput} from './core/input.js'
 import {holdOperation, leaseMs} from './core/operations.js'
 import {FileStore} from './core/store/index.js'
@@ -44,11 +44,23 @@ function answer(message: DeployAnswer): Promise<void> {
   })
 }
 
+/** The upload, from the emulator's private folder, whose path is nobody's business but the emulator's. */
+function readUpload(file: string): Buffer {
+  try {
+    return readInput(file, {what: 'uploaded archive', kind: 'archive'})
+  } catch (error) {
+    if (!fs.existsSync(file)) throw failedPrecondition('The uploaded archive is no longer on the emulator.', 'Upload it again (gcloud does so on its next deploy).')
+    if (!isMtlsError(error)) throw error
+    // Too large, unreadable ...: said without the path.
+    throw new MtlsError(error.status, error.message.replaceAll(` file ${file}`, '').replaceAll(file, 'the upload'))
+  }
+}
+
 async function emulatorDeployment(request: DeployRequest): Promise<void> {
   const store = new FileStore(request.root)
   let created
   try {
-    const zip = readInput(request.zipFile, {what: 'uploaded archive', kind: 'archive'})
+    const zip = readUpload(request.zipFile)
     created = await createArchiveDeployment(store, request.org, request.env, zip, {labels: request.labels, gcsUri: request.gcsUri, workerPid: process.pid})
   } catch (error) {
     if (isMtlsError(error)) {

@@ -132,7 +132,7 @@ export function describeInput(file: string, options: Pick<ReadInputOptions, 'wha
 function tooLarge(file: string, options: ReadInputOptions, limit: number): Error {
   const name = describeInput(file, options)
   return invalidArgument(
-    `${name[0].toUpperCase()}${name.slice(1)} is larger than the ${formatBytes(limit)} limit for a ${options.what} file.`,
+    `${name[0].toUpperCase()}${name.slice(1)} is larger than the ${formatBytes(limit)} limit for ${/^[aeiou]/i.test(options.what) ? 'an' : 'a'} ${options.what} file.`,
     `Check that ${file} is the file you meant.`,
   )
 }
