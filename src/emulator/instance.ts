@@ -80,7 +80,7 @@ export function socketPath(root: string): string {
  */
 function checkSocketFolder(where: string, root: string, create: boolean): boolean {
   const folder = path.dirname(where)
-  if (folder === path.resolve(root)) return true
+  if (path.resolve(folder) === path.resolve(root)) return true
   if (create) fs.mkdirSync(folder, {recursive: true, mode: 0o700})
   let stat: fs.Stats
   try {

@@ -1,5 +1,5 @@
 import {AsyncLocalStorage} from 'node:async_hooks'
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -65,6 +65,20 @@ function readdirOrEmpty(dir: string): fs.Dirent[] {
 }
 
 const random = () => randomBytes(6).toString('hex')
+/** fsync of a folder: its new entries (an intent) survive a crash. Where folders cannot be synced, skipped. */
+function syncFolder(dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(dir, 'r')
+    fs.fsyncSync(fd)
+  } catch {
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+/** What a replace records of a document, before and after: its bytes' hash, or that there were none. */
+const fingerprint = (data: Buffer | string | undefined) => (data === undefined ? 'absent' : createHash('sha256').update(data).digest('hex'))
+const STAGED = /^\d+-[0-9a-f]+\.staged$/
 
 /**
  * The embedded store: one folder, a file per resource, in the shape of the resource names.
@@ -209,18 +223,22 @@ export class FileStore implements Store {
   }
 
   async replace(name: string, doc: unknown, blobs: Record<string, Blob>): Promise<void> {
+    const file = this.docPath(name)
+    const text = JSON.stringify(doc, null, 2) + '\n'
     const targets = [
       ...Object.entries(blobs).map(([part, blob]) => [this.blobPath(name, part), blob.data] as const),
       // The document goes last: until it does, the old one still describes the resource.
-      [this.docPath(name), JSON.stringify(doc, null, 2) + '\n'] as const,
+      [file, text] as const,
     ]
     await this.withLock(async () =>
       this.guard('write', name, () => {
-        // Every new file is staged (fsync'ed) first; then an intent lists the moves, and from
-        // then on the change happens: settle renames each into place, now or, if this process
-        // is killed, at the next lock.
+        // Every new file is staged (fsync'ed) first; then an intent lists the moves, with the
+        // document as it is now and as it will be, and from then on the change happens: settle
+        // renames each into place, now or, if this process is killed, at the next lock (only
+        // over the document it was made for, never over a newer one).
+        const before = fingerprint(fs.existsSync(file) ? fs.readFileSync(file) : undefined)
         const moves = targets.map(([to, data]) => ({from: this.stage(data), to}))
-        this.settle(this.writeIntent(name, moves))
+        this.settle(this.writeIntent(name, {moves, before, after: fingerprint(text)}))
       }),
     )
   }
@@ -277,11 +295,20 @@ export class FileStore implements Store {
       const trash = path.join(this.location, TRASH)
       const entries = readdirOrEmpty(trash)
       if (entries.length === 0) return
+      // One intent that cannot be settled now (a target it cannot write) keeps its staged files
+      // for the next try, and stops nothing else.
+      const keep = new Set<string>()
       for (const entry of entries) {
-        if (entry.name.endsWith(INTENT) && !this.live(entry.name)) this.settle(path.join(trash, entry.name))
+        if (!entry.name.endsWith(INTENT) || this.live(entry.name)) continue
+        try {
+          this.settle(path.join(trash, entry.name))
+        } catch {
+          keep.add(entry.name.split('-')[0])
+        }
       }
       for (const entry of readdirOrEmpty(trash)) {
-        if (!entry.name.endsWith(INTENT) && !this.live(entry.name)) fs.rmSync(path.join(trash, entry.name), {recursive: true, force: true})
+        if (entry.name.endsWith(INTENT) || this.live(entry.name) || keep.has(entry.name.split('-')[0])) continue
+        fs.rmSync(path.join(trash, entry.name), {recursive: true, force: true})
       }
     } catch {}
   }
@@ -300,12 +327,25 @@ export class FileStore implements Store {
    * Records, before a multi-file change, which resource it touches (whole JSON, or ignored),
    * and for a replace the staged files to move into place (paths inside the state folder).
    */
-  private writeIntent(name: string, moves: Array<{from: string; to: string}> = []): string {
+  private writeIntent(name: string, change?: {moves: Array<{from: string; to: string}>; before: string; after: string}): string {
     const trash = path.join(this.location, TRASH)
     fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
     const file = path.join(trash, `${process.pid}-${random()}${INTENT}`)
-    const relative = moves.map(({from, to}) => ({from: path.relative(this.location, from), to: path.relative(this.location, to)}))
-    fs.writeFileSync(file, JSON.stringify({name, moves: relative}), {mode: FILE_MODE, flag: 'wx'})
+    if (!change) {
+      fs.writeFileSync(file, JSON.stringify({name}), {mode: FILE_MODE, flag: 'wx'})
+      return file
+    }
+    const moves = change.moves.map(({from, to}) => ({from: path.relative(this.location, from), to: path.relative(this.location, to)}))
+    // What is redone after a crash must survive one: the intent and its folder entry are synced
+    // before the first move.
+    const fd = fs.openSync(file, 'wx', FILE_MODE)
+    try {
+      fs.writeFileSync(fd, JSON.stringify({name, before: change.before, after: change.after, moves}))
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    syncFolder(trash)
     return file
   }
 
@@ -329,26 +369,15 @@ export class FileStore implements Store {
    * gone from the trash), then a resource whose document is absent has no folder either.
    */
   private settle(intent: string): void {
-    let name: string | undefined
-    let moves: Array<{from?: unknown; to?: unknown}> = []
+    let recorded: {name?: unknown; before?: unknown; after?: unknown; moves?: unknown} = {}
     try {
-      const recorded = JSON.parse(fs.readFileSync(intent, 'utf8')) as {name?: unknown; moves?: unknown}
-      name = recorded.name as string
-      if (Array.isArray(recorded.moves)) moves = recorded.moves
+      recorded = JSON.parse(fs.readFileSync(intent, 'utf8')) as typeof recorded
     } catch {
       // Cut short while it was written: nothing was changed after it.
     }
-    for (const {from, to} of moves) {
-      if (typeof from !== 'string' || typeof to !== 'string') continue
-      const source = path.join(this.location, from)
-      const target = path.join(this.location, to)
-      // Only from the trash into the tree: an intent is never a way out of the state folder.
-      if (path.dirname(source) !== path.join(this.location, TRASH) || path.relative(this.location, target).startsWith('..')) continue
-      if (!fs.existsSync(source)) continue
-      fs.mkdirSync(path.dirname(target), {recursive: true, mode: DIR_MODE})
-      fs.renameSync(source, target)
-    }
-    if (typeof name === 'string') {
+    const name = typeof recorded.name === 'string' ? recorded.name : undefined
+    if (name !== undefined && Array.isArray(recorded.moves)) this.redo(name, recorded.moves, recorded.before, recorded.after)
+    if (name !== undefined) {
       let file: string | undefined
       try {
         file = this.docPath(name)
@@ -356,6 +385,36 @@ export class FileStore implements Store {
       if (file && !fs.existsSync(file)) this.discard(this.dirPath(name))
     }
     fs.rmSync(intent, {force: true})
+  }
+
+  /**
+   * A replace's moves, only over the document it was made for (`before`, or `after` when the
+   * document has moved: then the blobs, moved before it, are gone from the trash), only from a
+   * staged file of the trash to the resource's own document or blobs. Anything else in an intent is ignored: its staged files go with the trash.
+   */
+  private redo(name: string, moves: unknown[], before: unknown, after: unknown): void {
+    let doc: string
+    let dir: string
+    try {
+      doc = this.docPath(name)
+      dir = this.dirPath(name)
+    } catch {
+      return
+    }
+    const now = fingerprint(fs.existsSync(doc) ? fs.readFileSync(doc) : undefined)
+    if (now !== before && now !== after) return
+    const trash = path.join(this.location, TRASH)
+    for (const move of moves) {
+      const {from, to} = (move ?? {}) as {from?: unknown; to?: unknown}
+      if (typeof from !== 'string' || typeof to !== 'string') continue
+      const source = path.join(this.location, from)
+      const target = path.join(this.location, to)
+      if (path.dirname(source) !== trash || !STAGED.test(path.basename(source))) continue
+      if (target !== doc && !(path.dirname(target) === dir && BLOB_PART.test(path.basename(target)))) continue
+      if (!fs.lstatSync(source, {throwIfNoEntry: false})?.isFile()) continue
+      fs.mkdirSync(path.dirname(target), {recursive: true, mode: DIR_MODE})
+      fs.renameSync(source, target)
+    }
   }
 
   /** Moves a folder out of the tree in one rename, then removes it. */

@@ -60,12 +60,18 @@ function staleLock(dir: string, staleMs: number): StaleLock | undefined {
   const owner = readOwner(dir)
   const known = owner !== undefined && Number.isInteger(owner.pid) && owner.pid > 0
   if (known && !processAlive(owner.pid)) return {token: owner.token}
+  // This process's pid with a token it does not hold: a lock it released while another
+  // process's takeover had moved it, put back afterwards. Nobody holds it.
+  if (known && owner.pid === process.pid && !held.has(owner.token)) return {token: owner.token}
   // A live owner keeps its lock while its event loop is blocked (a large fsync, an rmSync),
   // when its renewal timer cannot run: only a renewal missed for LIVE_OWNER_STALE_FACTOR times
   // longer (a pid reused by another program) frees it. A lock without a readable owner (left
   // by an older version killed mid-way) is judged by age alone.
   return Date.now() - mtime > (known ? staleMs * LIVE_OWNER_STALE_FACTOR : staleMs) ? {token: owner?.token} : undefined
 }
+
+/** The tokens of the locks this process holds now. */
+const held = new Set<string>()
 
 /** 10 s × 30: a live owner's lock is taken over only after 5 minutes without renewal. */
 const LIVE_OWNER_STALE_FACTOR = 30
@@ -118,11 +124,9 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
       }
       const stale = staleLock(dir, staleMs)
-      if (stale) {
-        // One rename wins; whoever loses simply tries again.
-        removeStaleLock(dir, scratch, stale)
-        continue
-      }
+      // One rename wins; whoever loses tries again. A stale lock that cannot be moved (another
+      // user's, say) is waited on like a live one: never a loop without a pause.
+      if (stale && removeStaleLock(dir, scratch, stale)) continue
       if (Date.now() > deadline) throw new Error('the lock is held by another process')
       await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
       delay = Math.min(delay * 1.5, 50)
@@ -131,6 +135,7 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
     fs.rmSync(staged, {recursive: true, force: true})
     throw error
   }
+  held.add(token)
   // Renewed while held, so a long operation is not mistaken for a dead one.
   const renew = setInterval(() => {
     const now = new Date()
@@ -141,6 +146,7 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
   renew.unref()
   return () => {
     clearInterval(renew)
+    held.delete(token)
     // Only our own lock is released (one taken over from us belongs to someone else now).
     if (readOwner(dir)?.token !== token) return
     const moved = scratchName(scratch, 'released')

@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -77,18 +78,57 @@ describe('FileStore', () => {
     // A crafted intent of a dead process: settled (and removed) at the next lock, its moves refused.
     const outside = path.join(dir, 'outside.txt')
     fs.writeFileSync(outside, 'x')
-    fs.writeFileSync(path.join(store.location, '.trash', '999999-crafted.staged'), 'y')
+    fs.writeFileSync(path.join(store.location, '.trash', '4194305-0a.staged'), 'y')
     const moves = [
       {from: '../outside.txt', to: 'organizations/stolen.txt'},
-      {from: '.trash/999999-crafted.staged', to: '../escaped.txt'},
+      {from: '.trash/4194305-0a.staged', to: '../escaped.txt'},
     ]
-    fs.writeFileSync(path.join(store.location, '.trash', '999999-x.intent'), JSON.stringify({name: 'organizations/acme/environments/dev/keystores/ks/aliases/a', moves}))
+    fs.writeFileSync(path.join(store.location, '.trash', '4194305-0b.intent'), JSON.stringify({name: 'organizations/acme/environments/dev/keystores/ks/aliases/a', moves}))
     await store.create('organizations/other', {name: 'other'})
     expect(await store.get('organizations/acme/environments/dev/keystores/ks/aliases/a')).toEqual({v: 2})
     expect(fs.existsSync(outside)).toBe(true)
     expect(fs.existsSync(path.join(store.location, 'organizations/stolen.txt'))).toBe(false)
     expect(fs.existsSync(path.join(dir, 'escaped.txt'))).toBe(false)
     expect(fs.readdirSync(path.join(store.location, '.trash'))).toEqual([])
+  })
+
+  // Dead processes' pids: above any pid_max (2^22), so never alive.
+  const DEAD = 4194305
+  const OTHER_DEAD = 4194306
+  const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex')
+
+  it("a replace's intent found after a newer write (pid reuse, a shared volume) is not applied over it", async () => {
+    const name = 'organizations/acme/environments/dev/keystores/ks/aliases/a'
+    await store.create(name, {v: 1}, {'cert.pem': {data: 'current'}})
+    const trash = path.join(store.location, '.trash')
+    fs.mkdirSync(trash, {recursive: true})
+    fs.writeFileSync(path.join(trash, `${DEAD}-0a.staged`), 'older')
+    const moves = [{from: `.trash/${DEAD}-0a.staged`, to: `${name}/cert.pem`}]
+    fs.writeFileSync(path.join(trash, `${DEAD}-0b.intent`), JSON.stringify({name, before: sha256('{"v": 0}'), after: sha256('{"v": 0.5}'), moves}))
+    await store.create('organizations/other', {name: 'other'})
+    expect((await store.getBlob(name, 'cert.pem'))?.toString()).toBe('current')
+    expect(fs.readdirSync(trash)).toEqual([])
+  })
+
+  it('an intent that cannot be settled now stays for the next write, and stops nothing else: the trash of others is emptied', async () => {
+    const name = 'organizations/acme/environments/dev/keystores/ks/aliases/b'
+    await store.create(name, {v: 1})
+    const docText = fs.readFileSync(path.join(store.location, `${name}.json`), 'utf8')
+    // Where the alias's blobs would go is a file: the move cannot happen (ENOTDIR/EEXIST).
+    fs.writeFileSync(path.join(store.location, name), 'not a folder')
+    const trash = path.join(store.location, '.trash')
+    fs.mkdirSync(path.join(trash, `${OTHER_DEAD}-0c`, 'aliases', 'x'), {recursive: true})
+    fs.writeFileSync(path.join(trash, `${OTHER_DEAD}-0c`, 'aliases', 'x', 'key.pem'), 'secret')
+    fs.writeFileSync(path.join(trash, `${DEAD}-0a.staged`), 'new')
+    const moves = [{from: `.trash/${DEAD}-0a.staged`, to: `${name}/cert.pem`}]
+    fs.writeFileSync(path.join(trash, `${DEAD}-0b.intent`), JSON.stringify({name, before: sha256(docText), after: sha256('x'), moves}))
+    await store.create('organizations/other', {name: 'other'})
+    expect(fs.readdirSync(trash).sort()).toEqual([`${DEAD}-0a.staged`, `${DEAD}-0b.intent`])
+    // Once the way is clear, the next write finishes it.
+    fs.rmSync(path.join(store.location, name))
+    await store.create('organizations/third', {name: 'third'})
+    expect((await store.getBlob(name, 'cert.pem'))?.toString()).toBe('new')
+    expect(fs.readdirSync(trash)).toEqual([])
   })
 
   it('refuses names that would leave the state folder', async () => {

@@ -56,4 +56,16 @@ describe('the store lock', () => {
     // Already gone (someone else moved it): nothing to do.
     expect(removeStaleLock(lock, scratch, {token: 'live-owner'})).toBe(false)
   })
+
+  it("this process's pid with a token it does not hold (released while moved, then put back) is stale at once; one it holds is not", async () => {
+    const lock = path.join(dir, '.lock')
+    const scratch = path.join(dir, '.tmp')
+    fs.mkdirSync(lock)
+    fs.writeFileSync(path.join(lock, 'pid'), `${process.pid}\nreleased-long-ago`)
+    const release = await acquireLock(lock, {staleMs: 60_000, timeoutMs: 1000, scratch})
+    // Held now by this process: a second taker in it waits, and gives up at its deadline.
+    await expect(acquireLock(lock, {staleMs: 60_000, timeoutMs: 200, scratch})).rejects.toThrow('held by another process')
+    release()
+    expect(fs.existsSync(lock)).toBe(false)
+  })
 })
