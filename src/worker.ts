@@ -16,7 +16,7 @@ import * as fs from 'node:fs'
 import type {DeployAnswer, DeployRequest} from './emulator/deploy-worker.js'
 import {createArchiveDeployment, runArchiveDeployment} from './core/archives/deployments.js'
 import {failedPrecondition, isMtlsError, MtlsError} from './core/errors.js'
-import {readInput} from './core/input.js'
+import {readInput, unexpectedError} from './core/input.js'
 import {holdOperation, leaseMs} from './core/operations.js'
 import {FileStore} from './core/store/index.js'
 
@@ -50,7 +50,7 @@ function readUpload(file: string): Buffer {
     return readInput(file, {what: 'uploaded archive', kind: 'archive'})
   } catch (error) {
     if (!fs.existsSync(file)) throw failedPrecondition('The uploaded archive is no longer on the emulator.', 'Upload it again (gcloud does so on its next deploy).')
-    if (!isMtlsError(error)) throw error
+    if (!isMtlsError(error)) throw unexpectedError(error)
     // Too large, unreadable ...: said without the path.
     throw new MtlsError(error.status, error.message.replaceAll(` file ${file}`, '').replaceAll(file, 'the upload'))
   }

@@ -111,7 +111,9 @@ export function describeSystemError(error: {code?: string; syscall?: string}): s
  * to the first space.
  */
 export function withoutPaths(message: string): string {
-  return message.replace(/(['"])\/[^'"\n]*\1/g, '$1[path]$1').replace(/(^|[\s(=])\/[^\s'"),]+/g, '$1[path]')
+  return message
+    .replace(/(['"])\/.*?\1(?=$|[\s,):;])/g, '$1[path]$1')
+    .replace(/(^|[\s'"(=])\/[^\s'"),]+/g, '$1[path]')
 }
 
 /**

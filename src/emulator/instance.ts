@@ -72,6 +72,9 @@ export function socketPath(root: string): string {
   return path.join(socketFolder(), `emulator-${createHash('sha256').update(real).digest('hex').slice(0, 24)}.sock`)
 }
 
+/** The longest Unix socket path the platform takes (sun_path less its terminating NUL). */
+const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103
+
 /**
  * For a socket outside the state folder: whether its folder exists (made, 0700, when `create`),
  * refused unless it is a real folder of this user's that nobody else can write. In a shared
@@ -81,6 +84,21 @@ export function socketPath(root: string): string {
 function checkSocketFolder(where: string, root: string, create: boolean): boolean {
   const folder = path.dirname(where)
   if (path.resolve(folder) === path.resolve(root)) return true
+  if (Buffer.byteLength(where) > MAX_SOCKET_PATH) {
+    throw failedPrecondition(
+      `The emulator's socket path ${where} is longer than the ${MAX_SOCKET_PATH} bytes a Unix socket path may have.`,
+      'Set TMPDIR to a shorter folder of your own (the state folder is too long a path to hold the socket).',
+    )
+  }
+  // The temporary folder itself: others may make entries in it only if they cannot remove or
+  // rename ours (the sticky bit, as /tmp has).
+  const parent = fs.statSync(path.dirname(folder))
+  if ((parent.mode & 0o002) !== 0 && (parent.mode & 0o1000) === 0) {
+    throw failedPrecondition(
+      `The temporary folder ${path.dirname(folder)} is writable by everyone without the sticky bit: another user could replace the emulator's socket folder in it.`,
+      'Set TMPDIR to a folder of your own.',
+    )
+  }
   if (create) fs.mkdirSync(folder, {recursive: true, mode: 0o700})
   let stat: fs.Stats
   try {

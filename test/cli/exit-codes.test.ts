@@ -45,6 +45,9 @@ describe('reportError (issue 11, items 5, 13, 15)', () => {
     expect(reportError(new MtlsError('INTERNAL', `EACCES: permission denied, open '/home/John Doe/.mtlsctl/organizations/o.json'`)).message).toBe(
       "INTERNAL: EACCES: permission denied, open '[path]'",
     )
+    // An apostrophe inside a quoted path, and a quote that is never closed (a clipped message).
+    expect(reportError(new MtlsError('INTERNAL', `open '/home/O'Brien/.mtlsctl/o.json', then x`)).message).toBe("INTERNAL: open '[path]', then x")
+    expect(reportError(new MtlsError('INTERNAL', `open '/home/u/.mtlsctl/organizations/o.js`)).message).toBe("INTERNAL: open '[path]")
     expect(reportError(new MtlsError('NOT_FOUND', 'The file /tmp/x.pem was not found.')).message).toBe('NOT_FOUND: The file /tmp/x.pem was not found.')
   })
 

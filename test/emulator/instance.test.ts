@@ -97,6 +97,7 @@ describe('claimStateFolder', () => {
     })
 
     it('one that others can write, or a symbolic link in its place, is refused: another user could answer for the emulator', async () => {
+      fs.mkdirSync(folder(), {recursive: true})
       fs.chmodSync(folder(), 0o777)
       const message = `The folder for the emulator's socket, ${folder()}, is writable by others (mode 777): another user could answer for the emulator there.`
       expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(message)
@@ -113,6 +114,25 @@ describe('claimStateFolder', () => {
       fs.symlinkSync(dir, folder())
       expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(`The folder for the emulator's socket, ${folder()}, is a symbolic link: another user could answer for the emulator there.`)
       fs.rmSync(folder())
+    })
+
+    it('a temporary folder writable by all without the sticky bit, or a socket path too long, is refused', async () => {
+      fs.chmodSync(tmp, 0o777)
+      expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(
+        `The temporary folder ${tmp} is writable by everyone without the sticky bit: another user could replace the emulator's socket folder in it.`,
+      )
+      fs.chmodSync(tmp, 0o1777)
+      const claim = await claimStateFolder(deep)
+      await claim.release()
+      fs.chmodSync(tmp, 0o700)
+      const long = fs.mkdtempSync(path.join(tmp, 'z'.repeat(80)))
+      process.env.TMPDIR = long
+      try {
+        const error = await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')
+        expect(error.message).toBe(`The emulator's socket path ${socketPath(deep)} is longer than the 107 bytes a Unix socket path may have.`)
+      } finally {
+        process.env.TMPDIR = tmp
+      }
     })
   })
 })
