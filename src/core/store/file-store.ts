@@ -65,6 +65,16 @@ function readdirOrEmpty(dir: string): fs.Dirent[] {
 }
 
 const random = () => randomBytes(6).toString('hex')
+/** Writes a file that must not exist yet (0600) and fsyncs it. */
+function writeNewSynced(file: string, data: Buffer | string): void {
+  const fd = fs.openSync(file, 'wx', FILE_MODE)
+  try {
+    fs.writeFileSync(fd, data)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
 /** fsync of a folder: its new entries (an intent) survive a crash. Where folders cannot be synced, skipped. */
 function syncFolder(dir: string): void {
   let fd: number | undefined
@@ -338,13 +348,7 @@ export class FileStore implements Store {
     const moves = change.moves.map(({from, to}) => ({from: path.relative(this.location, from), to: path.relative(this.location, to)}))
     // What is redone after a crash must survive one: the intent and its folder entry are synced
     // before the first move.
-    const fd = fs.openSync(file, 'wx', FILE_MODE)
-    try {
-      fs.writeFileSync(fd, JSON.stringify({name, before: change.before, after: change.after, moves}))
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
+    writeNewSynced(file, JSON.stringify({name, before: change.before, after: change.after, moves}))
     syncFolder(trash)
     return file
   }
@@ -354,13 +358,7 @@ export class FileStore implements Store {
     const trash = path.join(this.location, TRASH)
     fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
     const file = path.join(trash, `${process.pid}-${random()}.staged`)
-    const fd = fs.openSync(file, 'wx', FILE_MODE)
-    try {
-      fs.writeFileSync(fd, data)
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
+    writeNewSynced(file, data)
     return file
   }
 
