@@ -88,6 +88,8 @@ function syncFolder(dir: string): void {
 }
 /** What a replace records of a document, before and after: its bytes' hash, or that there were none. */
 const fingerprint = (data: Buffer | string | undefined) => (data === undefined ? 'absent' : createHash('sha256').update(data).digest('hex'))
+/** The fingerprint of a document file as it is now. */
+const fingerprintOf = (file: string) => fingerprint(fs.existsSync(file) ? fs.readFileSync(file) : undefined)
 const STAGED = /^\d+-[0-9a-f]+\.staged$/
 
 /**
@@ -246,7 +248,7 @@ export class FileStore implements Store {
         // document as it is now and as it will be, and from then on the change happens: settle
         // renames each into place, now or, if this process is killed, at the next lock (only
         // over the document it was made for, never over a newer one).
-        const before = fingerprint(fs.existsSync(file) ? fs.readFileSync(file) : undefined)
+        const before = fingerprintOf(file)
         const moves = targets.map(([to, data]) => ({from: this.stage(data), to}))
         this.settle(this.writeIntent(name, {moves, before, after: fingerprint(text)}))
       }),
@@ -338,8 +340,7 @@ export class FileStore implements Store {
    * and for a replace the staged files to move into place (paths inside the state folder).
    */
   private writeIntent(name: string, change?: {moves: Array<{from: string; to: string}>; before: string; after: string}): string {
-    const trash = path.join(this.location, TRASH)
-    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
+    const trash = this.trashFolder()
     const file = path.join(trash, `${process.pid}-${random()}${INTENT}`)
     if (!change) {
       fs.writeFileSync(file, JSON.stringify({name}), {mode: FILE_MODE, flag: 'wx'})
@@ -355,9 +356,7 @@ export class FileStore implements Store {
 
   /** A new file's content, written and fsync'ed in the trash, for a replace to move into place. */
   private stage(data: Buffer | string): string {
-    const trash = path.join(this.location, TRASH)
-    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
-    const file = path.join(trash, `${process.pid}-${random()}.staged`)
+    const file = path.join(this.trashFolder(), `${process.pid}-${random()}.staged`)
     writeNewSynced(file, data)
     return file
   }
@@ -373,9 +372,9 @@ export class FileStore implements Store {
     } catch {
       // Cut short while it was written: nothing was changed after it.
     }
-    const name = typeof recorded.name === 'string' ? recorded.name : undefined
-    if (name !== undefined && Array.isArray(recorded.moves)) this.redo(name, recorded.moves, recorded.before, recorded.after)
-    if (name !== undefined) {
+    if (typeof recorded.name === 'string') {
+      const name = recorded.name
+      if (Array.isArray(recorded.moves)) this.redo(name, recorded.moves, recorded.before, recorded.after)
       let file: string | undefined
       try {
         file = this.docPath(name)
@@ -388,7 +387,8 @@ export class FileStore implements Store {
   /**
    * A replace's moves, only over the document it was made for (`before`, or `after` when the
    * document has moved: then the blobs, moved before it, are gone from the trash), only from a
-   * staged file of the trash to the resource's own document or blobs. Anything else in an intent is ignored: its staged files go with the trash.
+   * staged file of the trash to the resource's own document or blobs. Anything else in an
+   * intent is ignored: its staged files go with the trash.
    */
   private redo(name: string, moves: unknown[], before: unknown, after: unknown): void {
     let doc: string
@@ -399,7 +399,7 @@ export class FileStore implements Store {
     } catch {
       return
     }
-    const now = fingerprint(fs.existsSync(doc) ? fs.readFileSync(doc) : undefined)
+    const now = fingerprintOf(doc)
     if (now !== before && now !== after) return
     const trash = path.join(this.location, TRASH)
     for (const move of moves) {
@@ -415,12 +415,17 @@ export class FileStore implements Store {
     }
   }
 
+  /** `.trash/`, made if needed. */
+  private trashFolder(): string {
+    const trash = path.join(this.location, TRASH)
+    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
+    return trash
+  }
+
   /** Moves a folder out of the tree in one rename, then removes it. */
   private discard(dir: string): void {
     if (!fs.existsSync(dir)) return
-    const trash = path.join(this.location, TRASH)
-    fs.mkdirSync(trash, {recursive: true, mode: DIR_MODE})
-    const moved = path.join(trash, `${process.pid}-${random()}`)
+    const moved = path.join(this.trashFolder(), `${process.pid}-${random()}`)
     fs.renameSync(dir, moved)
     fs.rmSync(moved, {recursive: true, force: true})
   }
@@ -493,20 +498,14 @@ export class FileStore implements Store {
     this.ensureRoot()
     const tmpDir = path.join(this.location, TMP)
     const tmp = path.join(tmpDir, `${process.pid}-${random()}`)
-    let fd: number
-    try {
-      fd = fs.openSync(tmp, 'wx', FILE_MODE)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      fs.mkdirSync(tmpDir, {recursive: true, mode: DIR_MODE})
-      fd = fs.openSync(tmp, 'wx', FILE_MODE)
-    }
     try {
       try {
-        fs.writeFileSync(fd, data)
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
+        writeNewSynced(tmp, data)
+      } catch (error) {
+        // The first write since `.tmp/` was removed (ensureRoot ran earlier): made again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        fs.mkdirSync(tmpDir, {recursive: true, mode: DIR_MODE})
+        writeNewSynced(tmp, data)
       }
       fs.mkdirSync(path.dirname(file), {recursive: true, mode: DIR_MODE})
       fs.renameSync(tmp, file)
