@@ -368,7 +368,7 @@ export class FileStore implements Store {
   private settle(intent: string): void {
     let recorded: {name?: unknown; before?: unknown; after?: unknown; moves?: unknown} = {}
     try {
-      recorded = JSON.parse(fs.readFileSync(intent, 'utf8')) as typeof recorded
+      recorded = (JSON.parse(fs.readFileSync(intent, 'utf8')) as typeof recorded | null) ?? {}
     } catch {
       // Cut short while it was written: nothing was changed after it.
     }

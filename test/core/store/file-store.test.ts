@@ -84,6 +84,7 @@ describe('FileStore', () => {
       {from: '.trash/4194305-0a.staged', to: '../escaped.txt'},
     ]
     fs.writeFileSync(path.join(store.location, '.trash', '4194305-0b.intent'), JSON.stringify({name: 'organizations/acme/environments/dev/keystores/ks/aliases/a', moves}))
+    fs.writeFileSync(path.join(store.location, '.trash', '4194305-0c.intent'), 'null')
     await store.create('organizations/other', {name: 'other'})
     expect(await store.get('organizations/acme/environments/dev/keystores/ks/aliases/a')).toEqual({v: 2})
     expect(fs.existsSync(outside)).toBe(true)
