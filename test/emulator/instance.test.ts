@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {claimStateFolder, runningInstance, socketPath, type EmulatorInstance} from '../../src/emulator/index.js'
 import {refusal} from '../helpers/errors.js'
-import {rmTemp, tempDir} from '../helpers/cli.js'
+import {rmTemp, runCli, tempDir} from '../helpers/cli.js'
 
 /** The state folder's lock (issue 11, item 3): a Unix socket held for the emulator's life. */
 let dir: string
@@ -102,6 +102,10 @@ describe('claimStateFolder', () => {
       const message = `The folder for the emulator's socket, ${folder()}, is writable by others (mode 777): another user could answer for the emulator there.`
       expect((await refusal(claimStateFolder(deep), 'FAILED_PRECONDITION')).message).toBe(message)
       expect((await refusal(runningInstance(deep), 'FAILED_PRECONDITION')).message).toBe(message)
+      // As the user meets it: the message and its fix, exit 1.
+      const cli = await runCli(['emulator', 'status'], {home: deep, env: {TMPDIR: tmp}})
+      expect(cli.code).toBe(1)
+      expect(cli.stderr).toBe(`ERROR: (mtlsctl.emulator.status) FAILED_PRECONDITION: ${message}\nRemove it, or set TMPDIR to a folder of your own (the state folder ${deep} is too long a path to hold the socket).\n`)
       if (process.getuid!() === 0) {
         // As root (CI here), a folder of another user's can be made: refused too.
         fs.chmodSync(folder(), 0o700)
